@@ -1,0 +1,32 @@
+"""``bhxh-monitor db``: schema upgrades."""
+
+from __future__ import annotations
+
+import click
+
+from monitor import db
+from monitor.cli_common import database_option, open_database
+
+
+@click.group("db")
+def db_group() -> None:
+    """Database schema: upgrade, current revision."""
+
+
+@db_group.command("upgrade")
+@database_option
+def upgrade_command(database: str | None) -> None:
+    """Create or upgrade the schema to the newest revision."""
+    ctx = open_database(database, upgrade=False)
+    db.upgrade(ctx.engine)
+    click.echo(f"db: schema at revision {db.current_revision(ctx.engine)} ({ctx.engine.url.render_as_string()})")
+    ctx.engine.dispose()
+
+
+@db_group.command("current")
+@database_option
+def current_command(database: str | None) -> None:
+    """Print the schema revision the database is at."""
+    ctx = open_database(database, upgrade=False)
+    click.echo(db.current_revision(ctx.engine) or "(empty database)")
+    ctx.engine.dispose()
