@@ -26,9 +26,9 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "pipeline": ("alerts.cli:pipeline_command", "Classify, cluster and detect crises for stored items once."),
     "replay": ("alerts.cli:replay_command", "Replay a JSON Lines stream through the pipeline on a simulated clock."),
     "tickets": ("alerts.cli:tickets_group", "List and work crisis tickets from the command line."),
-    "outbox": ("alerts.cli:outbox_group", "Show and deliver queued email."),
-    "digest": ("alerts.cli:digest_command", "Render or send the weekly sentiment digest."),
-    "report": ("alerts.cli:report_command", "Render the yearly report (due before 1 December)."),
+    "outbox": ("alerts.mail_cli:outbox_group", "Show and deliver queued email."),
+    "digest": ("alerts.mail_cli:digest_command", "Render or send the weekly sentiment digest."),
+    "report": ("alerts.mail_cli:report_command", "Render the yearly report (due before 1 December)."),
 }
 
 

@@ -1,0 +1,1 @@
+"""From classified items to action: stories, burst detection, severity, tickets, playbooks, email and digests."""

@@ -1,0 +1,1 @@
+"""Vietnamese text handling and the BHXH classifier (relevance, sentiment, misleading, category)."""
