@@ -335,6 +335,9 @@ class Notification(Base):
     next_attempt_at: Mapped[datetime | None]
     claimed_by: Mapped[str | None] = mapped_column(String(100))
     claimed_until: Mapped[datetime | None]
+    # Set just before SMTP DATA, cleared on any outcome: a row still carrying it after its lease
+    # expired was interrupted mid-send, and its resend (same Message-ID) may be a duplicate.
+    send_started_at: Mapped[datetime | None]
     sent_at: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(Text)
 
