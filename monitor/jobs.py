@@ -1,0 +1,178 @@
+"""The scheduled work of the running service, and the one APScheduler that runs it.
+
+Jobs: collection (one per source, from ``monitor.schedule``), ``pipeline`` (classify → stories →
+detection → tickets → outbox rows), ``escalate`` (overdue tickets), ``outbox`` (send email),
+``digest`` (weekly, by cron), ``maintenance`` (nightly). Every job is wrapped by ``guarded``: it never
+overlaps itself (``max_instances=1``), a failure is logged with its job name and does not stop the
+others, and its duration goes to ``/metrics``.
+
+APScheduler 3 pitfalls handled here (RELIABILITY.md): ``misfire_grace_time`` is set explicitly
+(the default of 1 s silently drops late runs), ``coalesce`` folds a backlog of missed runs into one,
+and exactly one scheduler runs per service process.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Any, Callable
+
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+from sqlalchemy import delete, text
+from sqlalchemy.orm import Session, sessionmaker
+
+from monitor import metrics
+from monitor.config import FeedsConfig
+from monitor.models import FetchAttempt
+from monitor.settings import Settings
+from monitor.timeutil import LOCAL_TZ, utcnow
+
+log = logging.getLogger("monitor.jobs")
+
+JOB_DEFAULTS = {"coalesce": True, "max_instances": 1, "misfire_grace_time": 300}
+FETCH_ATTEMPTS_KEPT = timedelta(days=30)
+
+
+def guarded(name: str, func: Callable[[], Any]) -> Callable[[], Any]:
+    """Run ``func``; log and count any exception instead of letting it reach the scheduler."""
+
+    def run() -> Any:
+        started = time.perf_counter()
+        try:
+            return func()
+        except Exception:
+            metrics.JOB_FAILURES.labels(name).inc()
+            log.exception("job failed", extra={"job": name})
+            return None
+        finally:
+            metrics.JOB_SECONDS.labels(name).observe(time.perf_counter() - started)
+
+    run.__name__ = f"job_{name}"
+    return run
+
+
+class ClassifierHolder:
+    """The classifier in use; reloads when a newer artifact appears (e.g. after a retrain)."""
+
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        self._lock = threading.Lock()
+        self._classifier = None
+        self._signature: tuple | None = None
+
+    def _newest_signature(self) -> tuple:
+        models = self.settings.data_dir / "models"
+        newest = max(models.glob("*.skops"), key=lambda p: p.stat().st_mtime, default=None) if models.is_dir() else None
+        return (str(self.settings.model_path or ""), str(newest or ""),
+                newest.stat().st_mtime if newest else 0)
+
+    def get(self):
+        from classifiers.model import load_classifier
+
+        with self._lock:
+            signature = self._newest_signature()
+            if self._classifier is None or signature != self._signature:
+                self._classifier = load_classifier(self.settings.model_path)
+                self._signature = signature
+                log.info("classifier loaded", extra={"model_version": self._classifier.version})
+            return self._classifier
+
+
+@dataclass
+class Service:
+    """What the jobs need: settings, feeds.yaml, the database, the classifier."""
+
+    settings: Settings
+    config: FeedsConfig
+    sessions: sessionmaker[Session]
+    classifier: ClassifierHolder
+    worker_id: str = field(default_factory=lambda: f"{os.uname().nodename}:{os.getpid()}")
+    clock: Callable[[], datetime] = utcnow
+
+
+def run_pipeline(service: Service) -> Any:
+    from alerts.pipeline import process_new_items
+
+    classifier = service.classifier.get()
+    return process_new_items(service.sessions, service.config, classifier, service.settings, now=service.clock())
+
+
+def run_escalations(service: Service) -> list:
+    from alerts.tickets import escalate_overdue
+
+    with service.sessions.begin() as session:
+        escalated = escalate_overdue(session, service.config, service.settings, now=service.clock())
+        return [t.id for t in escalated]
+
+
+def run_outbox(service: Service) -> Any:
+    from alerts.outbox import deliver_due
+
+    result = deliver_due(service.sessions, service.settings, now=service.clock(), worker_id=service.worker_id)
+    sent = getattr(result, "sent", 0)
+    if isinstance(sent, int) and sent:
+        metrics.EMAILS_SENT.inc(sent)
+    return result
+
+
+def run_digest(service: Service) -> Any:
+    from alerts.digest import enqueue_digest
+
+    with service.sessions.begin() as session:
+        return enqueue_digest(session, service.config, service.settings, week=None, now=service.clock())
+
+
+def run_maintenance(service: Service) -> None:
+    """Prune old fetch attempts; let the database refresh its statistics and trim its WAL."""
+    cutoff = service.clock() - FETCH_ATTEMPTS_KEPT
+    with service.sessions.begin() as session:
+        pruned = session.execute(delete(FetchAttempt).where(FetchAttempt.started_at < cutoff)).rowcount
+    engine = service.sessions.kw["bind"]
+    with engine.connect() as conn:
+        if engine.dialect.name == "sqlite":
+            conn.exec_driver_sql("PRAGMA optimize")
+            conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        else:
+            conn.execute(text("ANALYZE"))
+        conn.commit()
+    log.info("maintenance done", extra={"job": "maintenance", "fetch_attempts_pruned": pruned})
+
+
+def build_scheduler(service: Service, *, pipeline_every: timedelta = timedelta(minutes=1),
+                    outbox_every: timedelta = timedelta(seconds=20)) -> BackgroundScheduler:
+    """One scheduler with every job of the service (not started)."""
+    from monitor.schedule import add_collection_jobs
+
+    scheduler = BackgroundScheduler(timezone=LOCAL_TZ, job_defaults=JOB_DEFAULTS)
+    pipeline = guarded("pipeline", lambda: run_pipeline(service))
+
+    def trigger_pipeline(item_ids: list[int] | None = None) -> None:
+        # New items: classify them now instead of waiting for the next minute.
+        try:
+            scheduler.modify_job("pipeline", next_run_time=datetime.now(timezone.utc))
+        except Exception:  # the scheduler is shutting down
+            log.debug("pipeline trigger ignored", exc_info=True)
+
+    add_collection_jobs(scheduler, service.sessions, service.config, on_new_items=trigger_pipeline)
+    start = datetime.now(timezone.utc) + timedelta(seconds=2)
+    scheduler.add_job(pipeline, IntervalTrigger(seconds=pipeline_every.total_seconds()), id="pipeline",
+                      name="classify, cluster, detect", next_run_time=start)
+    scheduler.add_job(guarded("escalate", lambda: run_escalations(service)), IntervalTrigger(minutes=1),
+                      id="escalate", name="escalate overdue tickets")
+    scheduler.add_job(guarded("outbox", lambda: run_outbox(service)),
+                      IntervalTrigger(seconds=outbox_every.total_seconds()), id="outbox", name="send email",
+                      next_run_time=start)
+    scheduler.add_job(guarded("digest", lambda: run_digest(service)),
+                      CronTrigger.from_crontab(service.config.digest.cron, timezone=LOCAL_TZ),
+                      id="digest", name="weekly digest", misfire_grace_time=6 * 3600)
+    scheduler.add_job(guarded("maintenance", lambda: run_maintenance(service)),
+                      CronTrigger(hour=3, minute=17, timezone=LOCAL_TZ), id="maintenance",
+                      name="nightly maintenance", misfire_grace_time=6 * 3600)
+    return scheduler
+
