@@ -30,3 +30,19 @@ def current_command(database: str | None) -> None:
     ctx = open_database(database, upgrade=False)
     click.echo(db.current_revision(ctx.engine) or "(empty database)")
     ctx.engine.dispose()
+
+
+@db_group.command("copy")
+@click.option("--from", "source_url", required=True, metavar="URL", help="Database to read (e.g. the SQLite file).")
+@click.option("--to", "target_url", required=True, metavar="URL", help="Empty database to fill (e.g. PostgreSQL).")
+def copy_command(source_url: str, target_url: str) -> None:
+    """Copy every row into a new, empty database (e.g. SQLite to PostgreSQL)."""
+    from monitor.db_copy import copy_database
+
+    source, target = db.make_engine(source_url), db.make_engine(target_url)
+    try:
+        counts = copy_database(source, target, progress=lambda table, n: click.echo(f"db: {table}: {n} rows"))
+    finally:
+        source.dispose()
+        target.dispose()
+    click.echo(f"db: copied {sum(counts.values())} rows in {len(counts)} tables")
