@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import sqlite3
+from pathlib import Path
+
 import click
 
 from monitor import db
@@ -46,3 +49,28 @@ def copy_command(source_url: str, target_url: str) -> None:
         source.dispose()
         target.dispose()
     click.echo(f"db: copied {sum(counts.values())} rows in {len(counts)} tables")
+
+
+@db_group.command("backup")
+@click.argument("destination", type=click.Path(dir_okay=False, path_type=Path))
+@database_option
+def backup_command(destination: Path, database: str | None) -> None:
+    """Write a consistent copy of the SQLite database while the service runs (PostgreSQL: use pg_dump)."""
+    ctx = open_database(database, upgrade=False)
+    try:
+        if not db.is_sqlite(ctx.engine):
+            raise click.ClickException("db: backup copies SQLite files; for PostgreSQL use pg_dump (see README)")
+        if destination.exists():
+            raise click.ClickException(f"db: {destination} exists; choose a new file name")
+        # sqlite3's online backup API copies page by page and is safe while others write (WAL).
+        raw = ctx.engine.raw_connection()
+        try:
+            target = sqlite3.connect(destination)
+            with target:
+                raw.driver_connection.backup(target)
+            target.close()
+        finally:
+            raw.close()
+    finally:
+        ctx.engine.dispose()
+    click.echo(f"db: backup written to {destination} ({destination.stat().st_size} bytes)")

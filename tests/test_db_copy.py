@@ -51,3 +51,23 @@ def test_copy_sqlite_to_any_backend(sqlite_url, any_db_url, tmp_path):
         copy_database(source, target)
     source.dispose()
     target.dispose()
+
+
+def test_backup_command_writes_a_readable_copy(sqlite_url, tmp_path):
+    from click.testing import CliRunner
+
+    from monitor.cli import cli
+
+    engine = db.make_engine(sqlite_url)
+    db.upgrade(engine)
+    _fill(db.session_factory(engine))
+    engine.dispose()
+    target = tmp_path / "backup.db"
+    result = CliRunner().invoke(cli, ["db", "backup", str(target), "--database", sqlite_url])
+    assert result.exit_code == 0, result.output
+    copy = db.make_engine(f"sqlite:///{target}")
+    with db.session_factory(copy)() as session:
+        assert session.scalar(select(func.count()).select_from(Item)) == 2
+    copy.dispose()
+    again = CliRunner().invoke(cli, ["db", "backup", str(target), "--database", sqlite_url])
+    assert again.exit_code != 0 and "exists" in again.output
