@@ -321,6 +321,8 @@ class Notification(Base):
     dedup_key: Mapped[str] = mapped_column(String(300), unique=True)
     kind: Mapped[str] = mapped_column(String(30))  # ticket_opened | severity_raised | escalated | reopened | digest | report
     ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id", ondelete="SET NULL"))
+    # Ticket changes folded into this mail, in order (``kind`` is the most important of them).
+    changes: Mapped[list[Any]] = mapped_column(default=list)
     message_id: Mapped[str] = mapped_column(String(300), unique=True)
     recipients: Mapped[list[Any]] = mapped_column(default=list)
     subject: Mapped[str] = mapped_column(Text)

@@ -224,6 +224,7 @@ def upgrade() -> None:
     sa.Column('dedup_key', sa.String(length=300), nullable=False),
     sa.Column('kind', sa.String(length=30), nullable=False),
     sa.Column('ticket_id', sa.Integer(), nullable=True),
+    sa.Column('changes', sa.JSON(), nullable=False),
     sa.Column('message_id', sa.String(length=300), nullable=False),
     sa.Column('recipients', sa.JSON(), nullable=False),
     sa.Column('subject', sa.Text(), nullable=False),
