@@ -144,11 +144,12 @@ def run_maintenance(service: Service) -> None:
     log.info("maintenance done", extra={"job": "maintenance", "fetch_attempts_pruned": pruned})
 
 
-def build_scheduler(service: Service, *, pipeline_every: timedelta = timedelta(minutes=1),
-                    outbox_every: timedelta = timedelta(seconds=20)) -> BackgroundScheduler:
+def build_scheduler(service: Service) -> BackgroundScheduler:
     """One scheduler with every job of the service (not started)."""
     from monitor.schedule import add_collection_jobs
 
+    pipeline_every = timedelta(seconds=service.settings.pipeline_interval_s)
+    outbox_every = timedelta(seconds=service.settings.outbox_interval_s)
     scheduler = BackgroundScheduler(timezone=LOCAL_TZ, job_defaults=JOB_DEFAULTS)
     pipeline = guarded("pipeline", lambda: run_pipeline(service))
 

@@ -39,6 +39,8 @@ class Settings(BaseSettings):
     model_path: Path | None = Field(
         None, description="Classifier artifact; default the newest in data_dir/models, else the shipped one."
     )
+    pipeline_interval_s: float = Field(60.0, description="How often the pipeline job runs (it also runs right after new items).")
+    outbox_interval_s: float = Field(20.0, description="How often queued email is delivered.")
     log_format: str = Field("text", description="text | json.")
     log_level: str = Field("INFO", description="Logging level.")
 
