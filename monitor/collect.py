@@ -1,0 +1,244 @@
+"""One collection pass over the sources: the orchestration of fetch → parse → store → health.
+
+``collect_once`` runs these stages, each taking and returning plain data:
+
+1. ``select``: sync feeds.yaml into ``sources`` and pick the sources to poll (all enabled, the
+   ``only`` names, or those whose next check is due).
+2. ``fetch``: all sources concurrently (``monitor.fetch``: limits, conditional GET, SSRF guard); a
+   304 or an unchanged file ends there.
+3. ``parse``: bytes → ``Entry`` records (``monitor.parse``); problems become warnings.
+4. ``store``: per source, one transaction: new items, duplicates, near-duplicate links
+   (``monitor.store``), a ``fetch_attempts`` row and the health record (``monitor.health``).
+   A source that fails at any stage is recorded as failed; the others go on.
+5. ``articles`` (optional): main text of new prefiltered items (``monitor.article``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import time
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timedelta, timezone
+
+import httpx
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from classifiers.text import fold
+from monitor import article, health
+from monitor.config import FeedsConfig
+from monitor.entries import Entry
+from monitor.errors import ParseError
+from monitor.fetch import Fetcher, FetchResult
+from monitor.models import FetchAttempt, Item, Source
+from monitor.parse import parse_document
+from monitor.sources import sync_sources
+from monitor.store import store_entries
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Target:
+    """What a pass needs to know about one source, detached from the database session."""
+
+    id: int
+    name: str
+    url: str
+    etag: str | None
+    last_modified: str | None
+    interval: timedelta
+
+
+@dataclass
+class SourceOutcome:
+    source: str
+    outcome: str  # ok | not_modified | error
+    entries: int = 0
+    new_items: int = 0
+    duplicates: int = 0
+    near_duplicates: int = 0
+    http_status: int | None = None
+    error: str | None = None
+    error_kind: str | None = None
+    warnings: list[str] = field(default_factory=list)
+    next_check_at: datetime | None = None
+    new_item_ids: list[int] = field(default_factory=list)
+
+
+@dataclass
+class CollectSummary:
+    started_at: datetime
+    outcomes: list[SourceOutcome] = field(default_factory=list)
+    seconds: dict[str, float] = field(default_factory=lambda: {"fetch": 0.0, "parse": 0.0, "store": 0.0, "articles": 0.0})
+
+    def count(self, outcome: str) -> int:
+        return sum(1 for o in self.outcomes if o.outcome == outcome)
+
+    @property
+    def new_items(self) -> int:
+        return sum(o.new_items for o in self.outcomes)
+
+    @property
+    def duplicates(self) -> int:
+        return sum(o.duplicates for o in self.outcomes)
+
+    @property
+    def new_item_ids(self) -> list[int]:
+        return [i for o in self.outcomes for i in o.new_item_ids]
+
+    def as_dict(self) -> dict:
+        return {
+            "started_at": self.started_at.isoformat(),
+            "sources": len(self.outcomes), "ok": self.count("ok"), "not_modified": self.count("not_modified"),
+            "failed": self.count("error"), "new_items": self.new_items, "duplicates": self.duplicates,
+            "near_duplicates": sum(o.near_duplicates for o in self.outcomes),
+            "seconds": {k: round(v, 3) for k, v in self.seconds.items()},
+            "outcomes": [{**asdict(o), "next_check_at": o.next_check_at.isoformat() if o.next_check_at else None}
+                         for o in self.outcomes],
+        }
+
+
+def collect_once(sessions: sessionmaker[Session], config: FeedsConfig, *, now: datetime | None = None,
+                 transport: httpx.AsyncBaseTransport | None = None, only: list[str] | None = None,
+                 due_only: bool = False, rng: random.Random | None = None) -> CollectSummary:
+    """One pass (stages in the module docstring). Never raises because one source failed."""
+    now = now or datetime.now(timezone.utc)
+    rng = rng or random.Random()
+    summary = CollectSummary(started_at=now)
+    targets = select_targets(sessions, config, now, only=only, due_only=due_only)
+    clock = time.perf_counter()
+    fetched = asyncio.run(fetch_all(targets, config, transport, now))
+    summary.seconds["fetch"] = time.perf_counter() - clock
+    for target, result in zip(targets, fetched):
+        clock = time.perf_counter()
+        entries, warnings = parse_result(target, result)
+        summary.seconds["parse"] += time.perf_counter() - clock
+        clock = time.perf_counter()
+        summary.outcomes.append(store_result(sessions, config, target, result, entries, warnings, now, rng))
+        summary.seconds["store"] += time.perf_counter() - clock
+    if config.collect.fetch_article_text:
+        clock = time.perf_counter()
+        add_article_texts(sessions, config, summary.new_item_ids, transport, now)
+        summary.seconds["articles"] = time.perf_counter() - clock
+    return summary
+
+
+def select_targets(sessions: sessionmaker[Session], config: FeedsConfig, now: datetime, *,
+                   only: list[str] | None, due_only: bool) -> list[Target]:
+    with sessions.begin() as session:
+        sources = [s for s in sync_sources(session, config) if s.enabled]
+        if only is not None:
+            wanted = set(only)
+            sources = [s for s in sources if s.name in wanted]
+        if due_only:
+            sources = [s for s in sources if s.next_check_at is None or s.next_check_at <= now]
+        return [Target(s.id, s.name, s.url, s.etag, s.last_modified, timedelta(seconds=s.poll_interval_s))
+                for s in sources]
+
+
+async def fetch_all(targets: list[Target], config: FeedsConfig, transport, now: datetime) -> list[FetchResult]:
+    async with Fetcher(config.collect, allow_private=config.allow_private_addresses, transport=transport) as fetcher:
+        return await asyncio.gather(*(fetcher.fetch(t.url, etag=t.etag, last_modified=t.last_modified) for t in targets))
+
+
+def parse_result(target: Target, result: FetchResult) -> tuple[list[Entry], list[str]]:
+    """Entries of every document fetched for a source; a document that is not a feed fails the source
+    only when no document could be read."""
+    entries, warnings, errors = [], [], []
+    for doc in result.documents:
+        try:
+            parsed = parse_document(doc)
+        except ParseError as exc:
+            errors.append(str(exc))
+            continue
+        except Exception as exc:  # a parser bug on hostile input must not stop the pass
+            errors.append(f"parse: {doc.name}: {type(exc).__name__}: {exc}")
+            continue
+        entries.extend(parsed.entries)
+        warnings.extend(parsed.warnings)
+    if errors and len(errors) == len(result.documents):
+        result.outcome, result.error_kind, result.error = "error", "parse", "; ".join(errors[:3])
+    else:
+        warnings.extend(errors)
+    for warning in warnings:
+        log.warning(warning, extra={"source": target.name, "url": target.url})
+    return entries, warnings
+
+
+def store_result(sessions: sessionmaker[Session], config: FeedsConfig, target: Target, result: FetchResult,
+                 entries: list[Entry], warnings: list[str], now: datetime, rng: random.Random) -> SourceOutcome:
+    outcome = SourceOutcome(target.name, result.outcome, entries=len(entries), http_status=result.status,
+                            error=result.error, error_kind=result.error_kind, warnings=warnings)
+    try:
+        with sessions.begin() as session:
+            source = session.get(Source, target.id)
+            if result.outcome == "ok":
+                stored = store_entries(session, source, entries, now=now, keywords=config.keywords)
+                outcome.new_items, outcome.duplicates = len(stored.new_items), stored.duplicates
+                outcome.near_duplicates = stored.near_duplicates
+                session.flush()
+                outcome.new_item_ids = [item.id for item in stored.new_items]
+            record_health(session, source, config, result, outcome, target, now, rng)
+    except Exception as exc:  # the database refused this source's batch: record it, keep going
+        log.exception("store failed", extra={"source": target.name, "url": target.url})
+        outcome = SourceOutcome(target.name, "error", entries=len(entries), http_status=result.status,
+                                error=f"store: {type(exc).__name__}: {exc}", error_kind="store", warnings=warnings)
+        result.outcome, result.error, result.error_kind = "error", outcome.error, "store"
+        with sessions.begin() as session:
+            record_health(session, session.get(Source, target.id), config, result, outcome, target, now, rng)
+    if outcome.outcome == "error":
+        log.warning("source failed", extra={"source": target.name, "url": target.url, "error": outcome.error})
+    return outcome
+
+
+def record_health(session: Session, source: Source, config: FeedsConfig, result: FetchResult,
+                  outcome: SourceOutcome, target: Target, now: datetime, rng: random.Random) -> None:
+    source.last_attempt_at = now
+    if result.outcome == "error":
+        source.consecutive_failures = (source.consecutive_failures or 0) + 1
+        source.last_error_at, source.last_error = now, result.error
+        delay = health.backoff_delay(source.consecutive_failures, target.interval, config.collect,
+                                     jitter=rng.random(), retry_after_s=result.retry_after_s)
+    else:
+        source.consecutive_failures = 0
+        source.last_success_at = now
+        # RFC 9111 §4.3.4: keep validators from a 304 too; a 200 without them clears the old ones.
+        if result.outcome == "ok" or result.etag:
+            source.etag = result.etag
+        if result.outcome == "ok" or result.last_modified:
+            source.last_modified = result.last_modified
+        if outcome.new_items:
+            source.mean_item_gap_s = health.updated_item_gap(source.mean_item_gap_s, source.last_new_item_at, now)
+            source.last_new_item_at = now
+        delay = target.interval
+    source.next_check_at = outcome.next_check_at = now + delay
+    session.add(FetchAttempt(source_id=source.id, started_at=now, finished_at=now + timedelta(seconds=result.seconds),
+                             outcome=result.outcome, http_status=result.status, error=result.error,
+                             bytes_read=result.bytes_read, entries_found=outcome.entries,
+                             items_new=outcome.new_items, items_duplicate=outcome.duplicates))
+
+
+def add_article_texts(sessions: sessionmaker[Session], config: FeedsConfig, item_ids: list[int], transport,
+                      now: datetime) -> None:
+    if not item_ids:
+        return
+    with sessions() as session:
+        rows = session.execute(select(Item.id, Item.url).where(
+            Item.id.in_(item_ids), Item.passed_prefilter.is_(True), Item.url.is_not(None))).all()
+    if not rows:
+        return
+
+    async def run() -> dict[str, str]:
+        async with Fetcher(config.collect, allow_private=config.allow_private_addresses, transport=transport) as f:
+            return await article.fetch_texts(f, [url for _id, url in rows])
+
+    texts = asyncio.run(run())
+    with sessions.begin() as session:
+        for item_id, url in rows:
+            if url in texts:
+                item = session.get(Item, item_id)
+                item.body = texts[url]
+                item.search_text = fold("\n".join(p for p in (item.title, item.summary, item.body) if p))

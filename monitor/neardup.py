@@ -1,0 +1,98 @@
+"""Near-duplicate detection: MinHash signatures of normalised text and an in-memory LSH index
+(datasketch), so a syndicated or lightly rewritten copy finds the earlier item without scanning the
+table. Pure in-memory logic; ``monitor.store`` loads and verifies against the database."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+import numpy as np
+from datasketch import LeanMinHash, MinHash, MinHashLSH
+
+from classifiers.text import fold
+
+NUM_PERM = 64
+THRESHOLD = 0.5  # estimated Jaccard similarity of word-bigram sets that counts as "the same story"
+MIN_SHINGLES = 6  # shorter texts (a bare headline) are matched on the exact content hash only
+WINDOW = timedelta(days=7)  # copies of a story appear within days, not months
+SEED = 1
+SCHEME = "affine32"  # datasketch 2.x's default; stored signatures must be read back with it
+
+_WORD = re.compile(r"\w+")
+
+
+def words(text: str) -> list[str]:
+    return _WORD.findall(fold(text))
+
+
+def content_hash(title: str, summary: str) -> str:
+    """Same words, same hash: case, accents, punctuation and spacing do not count."""
+    return hashlib.sha256(" ".join(words(f"{title}\n{summary}")).encode()).hexdigest()
+
+
+def shingles(text: str) -> set[bytes]:
+    tokens = words(text)
+    return {f"{a} {b}".encode() for a, b in zip(tokens, tokens[1:])}
+
+
+def signature(text: str) -> LeanMinHash | None:
+    """MinHash of the text's word bigrams; None when the text is too short to judge."""
+    grams = shingles(text)
+    if len(grams) < MIN_SHINGLES:
+        return None
+    mh = MinHash(num_perm=NUM_PERM, seed=SEED, scheme=SCHEME)
+    mh.update_batch(list(grams))
+    return LeanMinHash(mh)
+
+
+def from_values(values: list[int]) -> LeanMinHash:
+    return LeanMinHash(seed=SEED, hashvalues=np.asarray(values, dtype=np.uint64), scheme=SCHEME)
+
+
+@dataclass
+class NearDupIndex:
+    """Signatures of recent items by item id. Entries older than ``window`` are evicted lazily."""
+
+    threshold: float = THRESHOLD
+    window: timedelta = WINDOW
+    lsh: MinHashLSH = field(init=False)
+    signatures: dict[int, tuple[datetime, LeanMinHash]] = field(default_factory=dict)
+    max_id: int = 0
+    loaded: bool = False
+    _evicted_before: datetime | None = None
+
+    def __post_init__(self) -> None:
+        self.lsh = MinHashLSH(threshold=self.threshold, num_perm=NUM_PERM)
+
+    def add(self, item_id: int, published_at: datetime, sig: LeanMinHash) -> None:
+        if item_id in self.signatures:
+            return
+        self.lsh.insert(item_id, sig, check_duplication=False)
+        self.signatures[item_id] = (published_at, sig)
+        self.max_id = max(self.max_id, item_id)
+
+    def remove(self, item_id: int) -> None:
+        if self.signatures.pop(item_id, None) is not None:
+            self.lsh.remove(item_id)
+
+    def similar(self, sig: LeanMinHash, published_at: datetime) -> list[tuple[int, float]]:
+        """Indexed items within the window whose estimated Jaccard reaches the threshold, best first."""
+        found = []
+        for key in self.lsh.query(sig):
+            when, other = self.signatures[key]
+            if abs(when - published_at) <= self.window:
+                score = sig.jaccard(other)
+                if score >= self.threshold:
+                    found.append((key, score))
+        return sorted(found, key=lambda pair: (-pair[1], pair[0]))
+
+    def evict_older_than(self, cutoff: datetime) -> None:
+        # At most once per hour of cutoff movement: a full sweep is O(n).
+        if self._evicted_before is not None and cutoff - self._evicted_before < timedelta(hours=1):
+            return
+        self._evicted_before = cutoff
+        for key in [k for k, (when, _sig) in self.signatures.items() if when < cutoff]:
+            self.remove(key)

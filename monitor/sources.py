@@ -1,0 +1,46 @@
+"""The ``sources`` table follows feeds.yaml: sources are upserted by name; one removed from the file is
+disabled, never deleted, so its items and health history stay."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from monitor.config import FeedsConfig, SourceConfig
+from monitor.health import poll_interval
+from monitor.models import Source
+
+
+def sync_sources(session: Session, config: FeedsConfig) -> list[Source]:
+    """Upsert feeds.yaml's sources by name and disable the ones no longer listed; returns the listed ones."""
+    existing = {s.name: s for s in session.scalars(select(Source))}
+    listed = []
+    for cfg in config.sources:
+        source = existing.get(cfg.name)
+        if source is None:
+            source = Source(name=cfg.name, consecutive_failures=0)
+            session.add(source)
+        _apply(source, cfg, config)
+        listed.append(source)
+    names = {cfg.name for cfg in config.sources}
+    for name, source in existing.items():
+        if name not in names and source.enabled:
+            source.enabled = False
+    session.flush()
+    return listed
+
+
+def _apply(source: Source, cfg: SourceConfig, config: FeedsConfig) -> None:
+    if source.url is not None and source.url != cfg.url:
+        # A new address: the old validators mean nothing there.
+        source.etag = source.last_modified = None
+    source.url = cfg.url
+    source.kind = cfg.kind or "rss"
+    source.enabled = cfg.enabled
+    source.poll_interval_s = int(poll_interval(cfg.interval, config.collect).total_seconds())
+    source.reach_weight = cfg.reach_weight
+    tags = list(cfg.tags)
+    if cfg.official and "official" not in tags:
+        tags.append("official")
+    if source.tags != tags:
+        source.tags = tags
