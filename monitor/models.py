@@ -167,6 +167,8 @@ class Classification(Base):
     __table_args__ = (
         UniqueConstraint("item_id", "model_version", name="uq_classifications_item_model"),
         Index("ix_classifications_relevant_category", "relevant", "category"),
+        # Review queue order (monitor.web.review): most uncertain first.
+        Index("ix_classifications_uncertainty", "uncertainty"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
