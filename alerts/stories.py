@@ -1,0 +1,110 @@
+"""Stories: grouping relevant items about one thing, and a story's running counts.
+
+An item joins a story in one of two ways: the store already put it with its near-duplicates
+(syndicated or lightly rewritten copies, ``monitor.store``), or its text vector
+(``alerts.features.vector``) has cosine similarity of at least ``detection.story_similarity`` with
+the centroid of a story seen within ``detection.story_window``. Otherwise it starts a new story.
+Choosing (``choose_story``) and counting (``summarise``) are pure; ``StoryIndex`` holds the open
+stories for one pipeline batch.
+
+Outlets: feeds named "Outlet - Section" (e.g. "VnExpress - Kinh Doanh") count as one outlet.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from alerts.features import cosine, merge, vector
+
+NEGATIVE_CATEGORIES = frozenset({
+    "payment_delay", "contribution_debt_evasion", "fraud_scam_impersonation", "misinformation",
+    "policy_change_controversy", "service_it_outage", "official_misconduct",
+})
+
+
+def outlet_of(source_name: str) -> str:
+    return source_name.split(" - ")[0].strip() or source_name
+
+
+@dataclass
+class OpenStory:
+    id: int | None
+    centroid: dict[str, float]
+    size: int
+    last_seen_at: datetime
+
+
+def choose_story(vec: dict[str, float], stories: list[OpenStory], threshold: float) -> OpenStory | None:
+    """The most similar open story at or above ``threshold``, if any."""
+    best, best_score = None, threshold
+    for story in stories:
+        score = cosine(vec, story.centroid)
+        if score >= best_score:
+            best, best_score = story, score
+    return best
+
+
+@dataclass(frozen=True)
+class StoryItem:
+    """One item of a story with what counting needs."""
+
+    item_id: int
+    title: str
+    text: str
+    outlet: str
+    reach: float
+    published_at: datetime
+    relevant: bool
+    negative: bool
+    misleading: bool
+    category: str
+    rumour_id: int | None = None
+
+
+@dataclass
+class StorySummary:
+    title: str
+    category: str | None
+    first_seen_at: datetime
+    last_seen_at: datetime
+    item_count: int
+    outlet_count: int
+    relevant_count: int
+    negative_count: int
+    misleading_count: int
+    weighted_reach: float
+    keyphrases: list[str] = field(default_factory=list)
+
+
+def summarise(items: list[StoryItem], centroid: dict[str, float] | None) -> StorySummary:
+    """Running counts, the dominant category, and a representative title (the relevant item closest
+    to the centroid; ties to the earliest). Weighted reach sums each outlet's weight once."""
+    relevant = [i for i in items if i.relevant] or items
+    signals = [i for i in relevant if i.negative or i.misleading]
+    pool = [i.category for i in relevant if i.rumour_id] or [
+        i.category for i in (signals or relevant) if i.category != "not_relevant"]
+    category = Counter(pool).most_common(1)[0][0] if pool else None
+    reach_by_outlet: dict[str, float] = {}
+    for i in relevant:
+        reach_by_outlet[i.outlet] = max(reach_by_outlet.get(i.outlet, 0.0), i.reach)
+    ordered = sorted(relevant, key=lambda i: (i.published_at, i.item_id))
+    if centroid:
+        title = max(ordered, key=lambda i: cosine(vector(i.text), centroid)).title
+    else:
+        title = ordered[0].title
+    top = sorted(centroid.items(), key=lambda kv: kv[1], reverse=True) if centroid else []
+    return StorySummary(
+        title=title, category=category,
+        first_seen_at=min(i.published_at for i in items), last_seen_at=max(i.published_at for i in items),
+        item_count=len(items), outlet_count=len({i.outlet for i in items}),
+        relevant_count=sum(i.relevant for i in items), negative_count=sum(i.relevant and i.negative for i in items),
+        misleading_count=sum(i.relevant and i.misleading for i in items),
+        weighted_reach=round(sum(reach_by_outlet.values()), 3),
+        keyphrases=[t.replace("_", " ") for t, _w in top if "_" in t][:8],
+    )
+
+
+def add_to_centroid(centroid: dict[str, float] | None, size: int, vec: dict[str, float]) -> dict[str, float]:
+    return merge(centroid or {}, vec, max(size, 0) if centroid else 0)

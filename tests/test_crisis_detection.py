@@ -1,0 +1,74 @@
+"""Crisis detection end to end on synthetic streams (our own Vietnamese text): a calm stream opens
+nothing; a burst opens exactly one ticket within one replay step of its third item; later items update
+it; an unrelated burst opens a second; a known false claim gets the misinformation playbook and a
+higher severity than a routine complaint of the same volume. Runs on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from alerts.replay import STEP, replay
+from crisis_streams import (COMPLAINT_BURST, DEBT_BURST, OUTAGE_BURST, RUMOUR_BURST, START, KeywordClassifier,
+                            burst, calm)
+from monitor.config import FeedsConfig
+from monitor.models import Notification, Ticket, TicketEvent
+from monitor.settings import Settings
+
+CONFIG = FeedsConfig.model_validate({"alerts": {"recipients": ["truyenthong@bhxh.example.vn"]}})
+
+
+def _run(sessions, records):
+    return replay(records, sessions, CONFIG, KeywordClassifier(), Settings())
+
+
+def test_calm_stream_opens_no_ticket(any_sessions):
+    assert _run(any_sessions, calm(days=7)) == []
+
+
+def test_one_burst_one_ticket_then_updates_then_a_second_story(any_sessions):
+    background = calm(days=6)
+    t_burst = START + timedelta(days=3, hours=2)
+    debt = burst(DEBT_BURST[:3], t_burst, 10_000)
+    later = burst(DEBT_BURST[3:], t_burst + timedelta(hours=20), 10_100, every=timedelta(hours=1))
+    outage = burst(OUTAGE_BURST, t_burst + timedelta(days=1, hours=5), 10_200)
+    result = _run(any_sessions, background + debt + later + outage)
+
+    assert len(result) == 2
+    first, second = result
+    third_item = datetime.fromisoformat(debt[2]["published"])
+    opened = datetime.fromisoformat(first["opened_at"])
+    assert third_item <= opened <= third_item + STEP
+    assert first["category"] == "contribution_debt_evasion"
+    assert {r["id"] for r in debt + later} <= set(first["item_ids"])
+    assert second["category"] == "service_it_outage"
+    assert {r["id"] for r in outage} <= set(second["item_ids"])
+    assert not set(first["item_ids"]) & set(second["item_ids"])
+    assert set(result[0]) == {"id", "opened_at", "severity", "category", "stage", "title", "item_ids", "steps"}
+    with any_sessions() as session:
+        events = session.scalars(select(TicketEvent.kind).where(TicketEvent.ticket_id == first["id"])).all()
+        assert events.count("opened") == 1 and "item_added" in events
+        ticket = session.get(Ticket, first["id"])
+        assert "3 tin tiêu cực hoặc sai lệch từ 3 cơ quan báo chí" in ticket.reason
+        assert "Tin tiêu biểu" in ticket.reason
+        kinds = session.scalars(select(Notification.kind).where(Notification.ticket_id == first["id"])).all()
+        assert kinds, "the ticket's alert should be queued in the replay outbox"
+
+
+def test_known_false_claim_gets_misinformation_playbook_and_higher_severity(any_sessions):
+    t = START + timedelta(days=2, hours=3)
+    records = calm(days=4) + burst(RUMOUR_BURST, t, 20_000) + burst(COMPLAINT_BURST, t + timedelta(days=1), 20_100)
+    result = _run(any_sessions, records)
+    by_category = {r["category"]: r for r in result}
+    assert set(by_category) == {"misinformation", "payment_delay"}
+    rumour, complaint = by_category["misinformation"], by_category["payment_delay"]
+    assert rumour["severity"] > complaint["severity"]
+    assert any("đính chính" in step for step in rumour["steps"])
+    assert any("Luật Bảo hiểm xã hội 2024" in step for step in rumour["steps"])
+    assert not any("đính chính" in step for step in complaint["steps"])
+    with any_sessions() as session:
+        ticket = session.get(Ticket, rumour["id"])
+        assert ticket.rumour_id is not None
+        assert "Tin đồn đã biết" in ticket.reason
