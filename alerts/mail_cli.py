@@ -109,12 +109,13 @@ def digest_command(week: str | None, output: Path | None, send: bool, feeds: Pat
 @click.command("report")
 @click.option("--year", type=int, required=True, help="Calendar year, e.g. 2026.")
 @click.option("--output", type=click.Path(path_type=Path), default=None, help="HTML file (default: bao-cao-YEAR.html).")
+@click.option("--pdf", is_flag=True, help="Also write a PDF next to the HTML (needs the 'pdf' extra).")
 @feeds_option
 @now_option
 @with_database
-def report_command(year: int, output: Path | None, feeds: Path | None, now: str | None, ctx) -> None:
+def report_command(year: int, output: Path | None, pdf: bool, feeds: Path | None, now: str | None, ctx) -> None:
     """Render the yearly report: the digest's figures by month, and campaign comparisons."""
-    from alerts.report import build_report, render_report
+    from alerts.report import build_report, render_pdf, render_report
 
     config = load_feeds_option(feeds)
     with ctx.sessions() as session:
@@ -122,6 +123,10 @@ def report_command(year: int, output: Path | None, feeds: Path | None, now: str 
     output = output or Path(f"bao-cao-{year}.html")
     output.write_text(html, encoding="utf-8")
     click.echo(f"wrote {output}")
+    if pdf:
+        pdf_path = output.with_suffix(".pdf")
+        pdf_path.write_bytes(render_pdf(html))
+        click.echo(f"wrote {pdf_path}")
 
 
 def _check_week(week: str | None) -> None:

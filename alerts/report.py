@@ -16,6 +16,7 @@ from alerts.digest import duration_vi
 from alerts.periods import Period
 from alerts.templating import render
 from monitor.config import FeedsConfig
+from monitor.errors import MonitorError
 
 
 @dataclass
@@ -64,3 +65,19 @@ def render_report(report: Report) -> str:
                               f"Sắc thái tin liên quan theo tháng, năm {report.year}")
         chart = "data:image/png;base64," + base64.b64encode(png).decode("ascii")
     return render("report.html", r=report, chart=chart, sentiments=stats.SENTIMENTS, duration=duration_vi)
+
+
+def render_pdf(html: str) -> bytes:
+    """The report as PDF through WeasyPrint (optional extra ``pdf``; needs Pango from Debian).
+
+    Only ``data:`` URLs are fetched (the embedded chart): rendering never touches the network or
+    the file system, even though the page links to feed URLs.
+    """
+    try:
+        from weasyprint import HTML
+        from weasyprint.urls import URLFetcher
+    except (ImportError, OSError) as exc:
+        raise MonitorError(
+            f"report: PDF needs WeasyPrint and Pango (pip install 'bhxh-monitor[pdf]'; "
+            f"apt-get install libpango-1.0-0 libpangoft2-1.0-0): {exc}") from exc
+    return HTML(string=html, base_url=None, url_fetcher=URLFetcher(allowed_protocols={"data"})).write_pdf()

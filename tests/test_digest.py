@@ -174,3 +174,15 @@ def test_yearly_report_by_month(any_sessions):
     assert "<td>11/2026</td><td>8</td>" in html
     assert "Nhóm &lt;b&gt;Hưu trí&lt;/b&gt;" in html
     assert "Năm 2025 không có dữ liệu" in render_report(empty)
+
+
+def test_yearly_report_as_pdf(any_sessions):
+    pytest.importorskip("weasyprint", reason="the optional 'pdf' extra is not installed")
+    from alerts.report import render_pdf
+
+    seed(any_sessions)
+    with any_sessions() as session:
+        html = render_report(build_report(session, CONFIG, year=2026, now=datetime(2026, 11, 25, tzinfo=UTC)))
+    pdf = render_pdf(html)
+    assert pdf.startswith(b"%PDF-") and pdf.rstrip().endswith(b"%%EOF")
+    assert b"/Subtype /Image" in pdf or b"/Subtype/Image" in pdf  # the embedded chart was drawn
