@@ -32,11 +32,17 @@ def jitter_seconds(interval_s: float) -> int:
 
 def add_collection_jobs(scheduler, sessions: sessionmaker[Session], config: FeedsConfig, *,
                         on_new_items: Callable[[list[int]], None] | None = None, rng: random.Random | None = None) -> list:
-    """Add (or replace) one job per enabled source; returns the jobs. The first runs are spread over
-    the first minute so a restart does not poll every feed at once."""
+    """Add (or replace) one job per enabled source, removing jobs of sources no longer enabled;
+    returns the jobs. The first runs are spread over the first minute so a restart does not poll
+    every feed at once."""
     rng = rng or random.Random()
     now = datetime.now(timezone.utc)
     jobs = []
+    for job in scheduler.get_jobs():
+        # A reload replaces every collection job; before start() APScheduler 3 keeps pending jobs in a
+        # list that replace_existing does not look at, so remove them explicitly.
+        if job.id.startswith(JOB_PREFIX):
+            scheduler.remove_job(job.id)
     for source in config.enabled_sources():
         seconds = poll_interval(source.interval, config.collect).total_seconds()
         jobs.append(scheduler.add_job(

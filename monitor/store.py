@@ -108,9 +108,10 @@ def _make_item(source: Source, entry: Entry, now: datetime, keywords: KeywordsCo
         title=entry.title, summary=entry.summary, body=entry.body, author=entry.author,
         published_at=published or now, published_estimated=published is None, fetched_at=now,
         content_hash=neardup.content_hash(entry.title, entry.summary), search_text=search_text,
-        minhash=[int(v) for v in sig.hashvalues] if sig is not None else None,
         passed_prefilter=prefilter.matches(search_text, keywords),
     )
+    if sig is not None:  # left unset otherwise: SQL NULL, not a JSON null
+        item.minhash = [int(v) for v in sig.hashvalues]
     return item, sig
 
 
@@ -168,7 +169,10 @@ def _refresh_index(session: Session, index: neardup.NearDupIndex, now: datetime)
         query = query.where(Item.published_at >= now - index.window)
         index.loaded = True
     for item_id, published_at, values in session.execute(query.order_by(Item.id)):
-        index.add(item_id, published_at, neardup.from_values(values))
+        if values:
+            index.add(item_id, published_at, neardup.from_values(values))
+        else:
+            index.max_id = max(index.max_id, item_id)
     index.evict_older_than(now - 2 * index.window)
 
 
