@@ -103,13 +103,19 @@ def deliver_one(sessions: sessionmaker[Session], settings: Settings, row: Notifi
                     extra={**context, "in_doubt": True})
     data = build_message(row, settings.mail_from).as_bytes()
 
+    data_started = []
+
     def before_data() -> None:
         _mark_send_started(sessions, row.id, worker_id, now)
+        data_started.append(True)
 
     try:
         refused = smtp.send_message(settings, envelope_sender(settings.mail_from), list(row.recipients), data,
                                     before_data=before_data)
-    except smtp.SmtpError as exc:
+    except Exception as exc:  # noqa: BLE001 - any failure must release the row for a retry
+        if not isinstance(exc, smtp.SmtpError):
+            log.exception("outbox: unexpected error while sending", extra=context)
+            exc = smtp.SmtpError(f"outbox: {type(exc).__name__}: {exc}", after_data=bool(data_started))
         retry_at = next_attempt_at(now, row.attempts, rand=rand.random())
         _mark_failed(sessions, row.id, str(exc), retry_at, in_doubt=exc.after_data)
         result.failed += 1

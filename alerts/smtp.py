@@ -6,6 +6,7 @@ the outbox records there that the outcome may become uncertain (see ``alerts.out
 
 from __future__ import annotations
 
+import base64
 import smtplib
 import ssl
 from typing import Callable
@@ -40,11 +41,23 @@ def connect(settings: Settings, context: ssl.SSLContext | None = None) -> smtpli
             client.starttls(context=context)
             client.ehlo()
         if settings.smtp_username:
-            client.login(settings.smtp_username, settings.smtp_password or "")
+            _login(client, settings.smtp_username, settings.smtp_password or "")
     except BaseException:
         client.close()
         raise
     return client
+
+
+def _login(client: smtplib.SMTP, username: str, password: str) -> None:
+    if (username + password).isascii():
+        client.login(username, password)
+        return
+    # smtplib encodes credentials as ASCII; AUTH PLAIN is defined over UTF-8 (RFC 4616 §2), so a
+    # Vietnamese password is sent that way.
+    token = base64.b64encode(f"\0{username}\0{password}".encode("utf-8")).decode("ascii")
+    code, reply = client.docmd("AUTH", f"PLAIN {token}")
+    if code != 235:
+        raise smtplib.SMTPAuthenticationError(code, reply)
 
 
 def send_message(

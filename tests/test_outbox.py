@@ -157,3 +157,49 @@ def test_a_claimed_row_is_not_claimed_again_until_its_lease_expires(any_sessions
     assert outbox.claim_next(any_sessions, now=now + timedelta(minutes=4), worker_id="b", lease=lease) is None
     again = outbox.claim_next(any_sessions, now=now + lease + timedelta(seconds=1), worker_id="b", lease=lease)
     assert again is not None and (again.id, again.claimed_by, again.attempts) == (first.id, "b", 2)
+
+
+def test_a_rolled_back_ticket_change_leaves_no_mail(any_sessions):
+    class Boom(Exception):
+        pass
+
+    with pytest.raises(Boom):
+        with db.transaction(any_sessions) as session:
+            story = add_story(session, "Giả danh cán bộ BHXH gọi điện", T0, "fraud_scam_impersonation")
+            ticket = add_ticket(session, story, "Giả danh cán bộ BHXH gọi điện", T0, category="fraud_scam_impersonation")
+            assert notify_ticket_change(session, ticket, "ticket_opened", config=CONFIG, settings=settings_for(25), now=T0)
+            raise Boom
+    with any_sessions() as session:
+        assert session.scalars(select(Notification)).all() == []
+
+
+def test_no_route_means_no_row(any_sessions):
+    quiet = FeedsConfig.model_validate({"alerts": {"routes": [{"match": {"severity_gte": 4}, "to": ["gd@bhxh.example.vn"]}]}})
+    with db.transaction(any_sessions) as session:
+        ticket = add_ticket(session, None, "Tin đồn nhỏ", T0, severity=1)
+        assert notify_ticket_change(session, ticket, "ticket_opened", config=quiet, settings=settings_for(25), now=T0) is None
+        ticket.severity = 4
+        row = notify_ticket_change(session, ticket, "severity_raised", config=quiet, settings=settings_for(25), now=T0)
+        assert row.recipients == ["gd@bhxh.example.vn"]
+
+
+def test_concurrent_senders_send_each_row_once(any_sessions):
+    import threading
+
+    with SmtpServer() as server:
+        settings = settings_for(server.port)
+        with db.transaction(any_sessions) as session:
+            for n in range(12):
+                ticket = add_ticket(session, None, f"Phiếu thử số {n}", T0, key=f"k{n}")
+                notify_ticket_change(session, ticket, "ticket_opened", config=CONFIG, settings=settings, now=T0)
+        results = []
+        workers = [threading.Thread(target=lambda w=w: results.append(
+            outbox.deliver_due(any_sessions, settings, now=T0 + timedelta(minutes=1), worker_id=f"w{w}")))
+            for w in range(3)]
+        for t in workers:
+            t.start()
+        for t in workers:
+            t.join(60)
+    ids = [r.message()["Message-ID"] for r in server.received]
+    assert len(ids) == 12 == len(set(ids))
+    assert sum(r.sent for r in results) == 12 and all(r.failed == 0 for r in results)
