@@ -146,3 +146,12 @@ def duration_vi(value: timedelta | None) -> str:
     if h:
         return f"{h} giờ {m} phút" if m else f"{h} giờ"
     return f"{m} phút"
+
+
+def digest_trigger(config: FeedsConfig):
+    """The APScheduler trigger for ``digest.cron`` in Vietnam's time zone (for the service)."""
+    from apscheduler.triggers.cron import CronTrigger
+
+    from monitor.timeutil import LOCAL_TZ
+
+    return CronTrigger.from_crontab(config.digest.cron, timezone=LOCAL_TZ)

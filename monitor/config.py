@@ -185,6 +185,22 @@ class DigestConfig(_Strict):
     recipients: list[str] = Field(default_factory=list)
     weeks_in_chart: int = Field(12, ge=2, le=52)
 
+    @field_validator("cron")
+    @classmethod
+    def _crontab(cls, value: str) -> str:
+        from apscheduler.triggers.cron import CronTrigger
+
+        fields = value.split()
+        # APScheduler 3 numbers weekdays from Monday = 0, crontab from Sunday = 0 (its issue 286):
+        # a number would silently move the digest by a day, so only names are accepted.
+        if len(fields) == 5 and re.search(r"\d", fields[4]):
+            raise ValueError(f"day of week in {value!r} must be a name (mon, tue, ... sun), not a number")
+        try:
+            CronTrigger.from_crontab(value, timezone="Asia/Ho_Chi_Minh")
+        except ValueError as exc:
+            raise ValueError(f"not a crontab expression {value!r}: {exc}") from exc
+        return value
+
 
 class Campaign(_Strict):
     name: str

@@ -186,3 +186,24 @@ def test_yearly_report_as_pdf(any_sessions):
     pdf = render_pdf(html)
     assert pdf.startswith(b"%PDF-") and pdf.rstrip().endswith(b"%%EOF")
     assert b"/Subtype /Image" in pdf or b"/Subtype/Image" in pdf  # the embedded chart was drawn
+
+
+@pytest.mark.parametrize("cron, error", [
+    ("0 8 * * 1", "must be a name"),
+    ("0 8 * * 1-5", "must be a name"),
+    ("0 25 * * mon", "not a crontab expression"),
+    ("0 8 * *", "not a crontab expression"),
+])
+def test_digest_cron_is_checked(cron, error):
+    with pytest.raises(ValueError, match=error):
+        FeedsConfig.model_validate({"digest": {"cron": cron}})
+
+
+def test_digest_trigger_fires_monday_8_in_hanoi():
+    from alerts.digest import digest_trigger
+
+    trigger = digest_trigger(FeedsConfig())
+    sunday_evening = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)  # 19:00 Sunday in Hà Nội
+    fire = trigger.get_next_fire_time(None, sunday_evening)
+    assert fire.astimezone(UTC) == datetime(2026, 11, 30, 1, 0, tzinfo=UTC)  # Monday 08:00 at UTC+7
+    assert periods.previous_week(fire).label == "2026-W48"
