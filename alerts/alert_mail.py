@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from alerts.labels import category_label, severity_label, state_label
+from alerts.labels import PHASE_LABELS, category_label, severity_label, state_label
+from alerts.playbooks import STATE_PHASE
 from alerts.templating import render, safe_url
 from monitor.models import Classification, Item, Ticket
 from monitor.timeutil import format_local
@@ -77,11 +78,20 @@ def reason_text(reason) -> str:
 
 
 def current_steps(steps: list[dict], state: str) -> tuple[str, list[dict]]:
-    """The playbook steps for the stage the ticket is in: the stage named like its state, else the
-    first stage with an unfinished step."""
+    """The playbook steps for the phase the ticket's state belongs to (alerts.playbooks), else the
+    first phase with an unfinished step."""
     stages = [s.get("stage", "") for s in steps]
-    stage = state if state in stages else next((s.get("stage", "") for s in steps if not s.get("done")), "")
+    phase = STATE_PHASE.get(state, state)
+    if phase in stages:
+        stage = phase
+    else:
+        stage = next((s.get("stage", "") for s in steps if not s.get("done")), "")
     return stage, [s for s in steps if s.get("stage", "") == stage]
+
+
+def stage_label(stage: str) -> str:
+    """Vietnamese name of a playbook phase (``prevent`` → ``Dự báo, phòng ngừa``)."""
+    return next((PHASE_LABELS[s] for s, p in STATE_PHASE.items() if p == stage and s in PHASE_LABELS), stage)
 
 
 def gather(ticket: Ticket, change: str, changes: list[str], *, base_url: str, now: datetime,
@@ -137,7 +147,7 @@ def render_alert(view: AlertView) -> tuple[str, str, str]:
         severity=severity_label(view.severity), category=category_label(view.category),
         state=state_label(view.state), trend=_trend(view.recent_count, view.previous_count, view.window_hours),
         deadline=format_local(view.deadline_at), opened=format_local(view.opened_at),
-        stage=state_label(view.stage),
+        stage=stage_label(view.stage),
     )
     return context["subject"], render("alert.txt", **context), render("alert.html", **context)
 

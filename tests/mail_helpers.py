@@ -102,8 +102,8 @@ def add_ticket(session, story: Story | None, title: str, at: datetime, *, severi
                category: str = "payment_delay", state: str = "new", key: str | None = None) -> Ticket:
     ticket = Ticket(group_key=key or f"story:{title}", story=story, severity=severity, category=category,
                     title=title, reason="3 tin tiêu cực từ 2 nguồn trong 6 giờ", state=state,
-                    steps=[{"stage": "new", "text": "Xác minh thông tin với phòng chế độ", "done": False},
-                           {"stage": "responding", "text": "Đăng thông cáo báo chí", "done": False}],
+                    steps=[{"stage": "prevent", "text": "Xác minh thông tin với phòng chế độ", "done": False},
+                           {"stage": "handle", "text": "Đăng thông cáo báo chí", "done": False}],
                     opened_at=at, deadline_at=at + timedelta(hours=4), updated_at=at)
     session.add(ticket)
     return ticket

@@ -77,6 +77,8 @@ def test_alert_arrives_with_routes_both_parts_and_escaped_feed_text(any_sessions
         assert "Hạn phản hồi" in body and "13:00 23/11/2026" in body  # 02:00 UTC + 4 h, shown at UTC+7
         assert f"https://giamsat.bhxh.example.vn/tickets/{ticket_id}" in body
         assert "Chậm chi trả chế độ" in body and "Xác minh thông tin với phòng chế độ" in body
+        # Only the current phase's steps: the ticket is new, so "prevent", not "handle".
+        assert "Dự báo, phòng ngừa" in body and "Đăng thông cáo báo chí" not in body
     assert "3 tin từ 2 nguồn" in text and "Tiêu cực: 67%; sai lệch: 33%" in text
     assert HOSTILE in text  # plain text carries the words as they were
     assert "<script>" not in html and "&lt;script&gt;" in html
