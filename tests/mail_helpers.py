@@ -4,6 +4,7 @@ builders for Vietnamese test rows (sources, items, classifications, stories, tic
 from __future__ import annotations
 
 import email
+import itertools
 import socket
 import threading
 from dataclasses import dataclass, field
@@ -12,6 +13,7 @@ from email.message import EmailMessage
 from email.policy import default as default_policy
 
 from aiosmtpd.controller import Controller
+from sqlalchemy import select
 
 from monitor.models import Classification, Item, Source, Story, Ticket
 
@@ -68,9 +70,15 @@ class SmtpServer:
         return self.sink.received
 
 
+_SEQ = itertools.count(1)
+
+
 def add_source(session, name: str) -> Source:
-    source = Source(name=name, kind="rss", url=f"https://{abs(hash(name)) % 10**6}.example.vn/rss")
-    session.add(source)
+    """The source called ``name`` (created on first use)."""
+    source = session.scalars(select(Source).where(Source.name == name)).first()
+    if source is None:
+        source = Source(name=name, kind="rss", url=f"https://nguon-{next(_SEQ)}.example.vn/rss")
+        session.add(source)
     return source
 
 
@@ -78,8 +86,7 @@ def add_item(session, source: Source, title: str, published_at: datetime, *, sto
              sentiment: str = "negative", misleading: bool = False, relevant: bool = True,
              category: str = "payment_delay", url: str | None = None, summary: str = "",
              reasons: list | None = None) -> Item:
-    n = session.info.setdefault("_item_seq", 0) + 1
-    session.info["_item_seq"] = n
+    n = next(_SEQ)
     item = Item(source=source, guid=f"g{n}", url=url or f"https://bao.example.vn/tin-{n}",
                 canonical_url=url or f"https://bao.example.vn/tin-{n}", title=title, summary=summary,
                 published_at=published_at, content_hash=f"h{n}", story=story, passed_prefilter=True)
