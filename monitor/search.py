@@ -2,7 +2,7 @@
 matching that ignores diacritics (SQLite FTS5 ``items_fts`` / PostgreSQL ``to_tsvector``, both over
 the accent-folded ``items.search_text``; see migration 0002).
 
-"bao hiem" and "bảo hiểm" fold to the same words, and each word also matches as a prefix.
+"bao hiem" and "bảo hiểm" fold to the same words; the last word also matches as a prefix.
 """
 
 from __future__ import annotations
@@ -58,6 +58,10 @@ class ItemFilters:
     def needs_classification(self) -> bool:
         return bool(self.category or self.sentiment)
 
+    @property
+    def needs_item(self) -> bool:
+        return bool(self.q or self.source_id or self.date_from or self.date_to)
+
 
 def _int(value: Any) -> int | None:
     try:
@@ -91,12 +95,14 @@ def fulltext_condition(session: Session, query: str):
         return None
     dialect = session.get_bind().dialect.name
     if dialect == "sqlite":
-        match = " ".join(f'"{t}"*' for t in terms)
+        # Whole words, except the last one which may be unfinished (prefix): cheaper than prefixes everywhere.
+        match = " ".join(f'"{t}"' for t in terms[:-1]) + f' "{terms[-1]}"*'
+
         ids = text("SELECT rowid FROM items_fts WHERE items_fts MATCH :fts_query").bindparams(
             fts_query=match).columns(column("rowid", Integer))
         return Item.id.in_(ids)
     if dialect == "postgresql":
-        tsquery = " & ".join(f"{t}:*" for t in terms)
+        tsquery = " & ".join(terms[:-1] + [f"{terms[-1]}:*"])
         return func.to_tsvector("simple", Item.search_text).op("@@")(func.to_tsquery("simple", tsquery))
     return and_(*(Item.search_text.contains(t) for t in terms))
 
@@ -125,8 +131,12 @@ def apply_filters(stmt: Select, session: Session, filters: ItemFilters,
 
 
 def flagged_condition(cls: type[Classification] | Any = Classification):
-    """Items the model flags: relevant and negative or misleading."""
-    return and_(cls.relevant.is_(True), or_(cls.sentiment == "negative", cls.misleading.is_(True)))
+    """Items the model flags: relevant and negative or misleading.
+
+    ``coalesce`` keeps SQLite off the (relevant, category) index, which matches most rows and would
+    force a sort; the review queue walks the uncertainty index instead."""
+    return and_(func.coalesce(cls.relevant, False).is_(True),
+                or_(cls.sentiment == "negative", cls.misleading.is_(True)))
 
 
 def search_items(session: Session, filters: ItemFilters, *, limit: int = 50,
@@ -140,5 +150,8 @@ def search_items(session: Session, filters: ItemFilters, *, limit: int = 50,
     base = apply_filters(base, session, filters)
     rows = session.execute(base.order_by(Item.published_at.desc(), Item.id.desc())
                            .limit(limit).offset(offset)).all()
-    total = session.scalar(select(func.count()).select_from(base.with_only_columns(Item.id).subquery()))
+    counted = select(func.count(Item.id))
+    if filters.needs_classification:
+        counted = counted.join(Classification, join)
+    total = session.scalar(apply_filters(counted, session, filters))
     return [(row[0], row[1]) for row in rows], int(total or 0)

@@ -14,6 +14,7 @@ from starlette.middleware.sessions import SessionMiddleware
 
 from monitor.settings import Settings
 from monitor.web import auth, csrf, dashboard, model_page, review, rumours, search_page, tickets
+from monitor.web.counts import CountCache
 from monitor.web.deps import LoginRequired
 from monitor.web.model_page import RetrainStatus
 from monitor.web.render import render
@@ -28,6 +29,8 @@ def create_app(settings: Settings, sessions: sessionmaker[Session], config=None)
                   dependencies=[Depends(csrf.verify)])
     app.state.settings, app.state.sessions, app.state.config = settings, sessions, config
     app.state.retrain = RetrainStatus()
+    app.state.counts = CountCache()
+    app.state.charts = {}  # days -> (monotonic time drawn, PNG bytes)
     # Added innermost first: headers wrap everything, the session is decoded before the login gate.
     app.add_middleware(LoginRequiredMiddleware)
     app.add_middleware(SessionMiddleware, secret_key=session_secret(settings), session_cookie="bhxh_session",

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import threading
+import time
 from datetime import date, datetime, timedelta, timezone
 
 from fastapi import APIRouter, Depends, Request
@@ -14,15 +15,15 @@ from sqlalchemy.orm import Session
 
 from alerts.labels import SENTIMENT_LABELS
 from monitor.models import Classification, Item, Review, Source, Ticket
-from monitor.search import flagged_condition, latest_classification
+from monitor.search import latest_classification
 from monitor.timeutil import to_local
 from monitor.web.deps import Officer, current_user, reading
 from monitor.web.render import render
-from monitor.web.review import backlog, unreviewed_query
-from monitor.search import ItemFilters
+from monitor.web.review import backlog
 
 router = APIRouter()
 CHART_DAYS = 30
+CHART_TTL_S = 120.0  # the chart aggregates a month of items: drawn at most every two minutes
 SENTIMENT_COLOURS = {"negative": "#c0392b", "neutral": "#7f8c8d", "positive": "#27ae60"}
 _chart_lock = threading.Lock()  # pyplot state is global
 
@@ -43,7 +44,7 @@ def daily_sentiment(session: Session, days: int, now: datetime) -> tuple[list[da
     rows = session.execute(
         select(day, Classification.sentiment, func.count())
         .join(Classification, Classification.item_id == Item.id)
-        .where(Item.published_at >= start, Classification.relevant.is_(True), latest_classification())
+        .where(Item.published_at >= start, func.coalesce(Classification.relevant, False).is_(True), latest_classification())
         .group_by(day, Classification.sentiment)).all()
     dates = [first + timedelta(days=i) for i in range(days)]
     index = {d: i for i, d in enumerate(dates)}
@@ -105,17 +106,15 @@ def dashboard(request: Request, user: Officer = Depends(current_user)):
             select(func.count(), func.count().filter(Classification.sentiment == "negative"),
                    func.count().filter(Classification.misleading.is_(True)))
             .select_from(Item).join(Classification, Classification.item_id == Item.id)
-            .where(Item.published_at >= since, Classification.relevant.is_(True), latest_classification())).one()
+            .where(Item.published_at >= since, func.coalesce(Classification.relevant, False).is_(True), latest_classification())).one()
         open_tickets = session.scalars(select(Ticket).where(Ticket.state != "closed")
                                        .order_by(Ticket.severity.desc(), Ticket.deadline_at).limit(10)).all()
         open_count = session.scalar(select(func.count()).select_from(Ticket).where(Ticket.state != "closed"))
         sources = session.scalars(select(Source).order_by(Source.name)).all()
-        flagged_sub = unreviewed_query(session, ItemFilters()).where(flagged_condition()) \
-            .with_only_columns(Classification.id).subquery()
         figures = {
             "relevant_24h": recent[0], "negative_24h": recent[1], "misleading_24h": recent[2],
-            "open_tickets": open_count or 0, "backlog": backlog(session),
-            "backlog_flagged": session.scalar(select(func.count()).select_from(flagged_sub)) or 0,
+            "open_tickets": open_count or 0, "backlog": backlog(request, session),
+            "backlog_flagged": backlog(request, session, flagged=True),
             "reviews_untrained": session.scalar(select(func.count()).select_from(Review)
                                                 .where(Review.trained_in.is_(None))) or 0,
         }
@@ -126,6 +125,10 @@ def dashboard(request: Request, user: Officer = Depends(current_user)):
 @router.get("/dashboard/chart.png")
 def chart(request: Request, days: int = CHART_DAYS, user: Officer = Depends(current_user)):
     days = max(7, min(days, 180))
-    with reading(request) as session:
-        dates, series = daily_sentiment(session, days, datetime.now(timezone.utc))
-    return Response(chart_png(dates, series), media_type="image/png", headers={"cache-control": "private, max-age=60"})
+    now = time.monotonic()
+    cached = request.app.state.charts.get(days)
+    if cached is None or now - cached[0] > CHART_TTL_S:
+        with reading(request) as session:
+            dates, series = daily_sentiment(session, days, datetime.now(timezone.utc))
+        cached = request.app.state.charts[days] = (now, chart_png(dates, series))
+    return Response(cached[1], media_type="image/png", headers={"cache-control": "private, max-age=60"})
