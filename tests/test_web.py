@@ -346,3 +346,25 @@ def test_title_of_hostile_item_is_shown_verbatim(web):
     login(web)
     from html import escape
     assert escape(XSS_TITLE, quote=False) in web.get("/review").text.replace("&#34;", '"').replace("&#39;", "'")
+
+
+def test_pages_and_search_on_each_database(any_db_url, tmp_path):
+    """The same queries on SQLite (FTS5) and PostgreSQL (tsvector): search folds, queue, dashboard."""
+    app, sessions, _settings, seed = build(tmp_path, any_db_url)
+    try:
+        client = TestClient(app, base_url="http://127.0.0.1")
+        token = login(client)
+        html = client.get("/search", params={"q": "BAO HIEM THAT NGHIEP"}).text
+        assert "Bảo hiểm thất nghiệp hỗ trợ học nghề" in html and "Giá vàng" not in html
+        assert "Chậm chi trả trợ cấp thất nghiệp" not in html  # every word must match
+        ids = _queue_ids(client.get("/review").text)
+        assert len(ids) == 20
+        client.post(f"/review/{ids[0]}", data={"relevant": "0", "sentiment": "neutral", "category": "not_relevant",
+                                              "csrf_token": token})
+        assert ids[0] not in _queue_ids(client.get("/review").text)
+        dashboard = client.get("/").text
+        assert int(re.search(r'href="/review">(\d+)<', dashboard).group(1)) == len(seed.item_ids)
+        assert client.get("/dashboard/chart.png").content[:4] == b"\x89PNG"
+        assert client.get(f"/rumours/{seed.rumour_id}").status_code == 200
+    finally:
+        sessions.kw["bind"].dispose()
