@@ -69,7 +69,8 @@ def send_command(limit: int, now: str | None, ctx) -> None:
 
     setup_logging(ctx.settings.log_level, ctx.settings.log_format)
     worker = f"{socket.gethostname()}:{os.getpid()}"
-    result = deliver_due(ctx.sessions, ctx.settings, now=_now(now), worker_id=worker, limit=limit)
+    result = deliver_due(ctx.sessions, ctx.settings, now=_now(now), worker_id=worker, limit=limit,
+                         clock=None if now else utcnow)
     click.echo(f"sent {result.sent}, failed {result.failed}, resent in doubt {result.in_doubt}")
     if result.failed:
         raise SystemExit(1)

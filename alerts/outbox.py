@@ -25,6 +25,7 @@ from alerts.retry import next_attempt_at
 from monitor import db
 from monitor.models import Notification, Ticket
 from monitor.settings import Settings
+from monitor.timeutil import Clock
 
 log = logging.getLogger(__name__)
 
@@ -80,12 +81,18 @@ def claim_next(sessions: sessionmaker[Session], *, now: datetime, worker_id: str
 
 
 def deliver_due(sessions: sessionmaker[Session], settings: Settings, *, now: datetime, worker_id: str,
-                limit: int = 50, rand: random.Random | None = None) -> DeliveryResult:
-    """Send up to ``limit`` due rows, one claim at a time (a claim never waits behind other sends)."""
+                limit: int = 50, rand: random.Random | None = None, clock: Clock | None = None) -> DeliveryResult:
+    """Send up to ``limit`` due rows, one claim at a time (a claim never waits behind other sends).
+
+    ``now`` is the time of the first claim; pass ``clock`` (e.g. ``monitor.timeutil.utcnow``) so a
+    long batch takes each later claim, and its lease, at the real time.
+    """
     rand = rand or random.Random()
     result = DeliveryResult()
     lease = lease_for(settings)
-    for _ in range(limit):
+    for n in range(limit):
+        if clock is not None and n:
+            now = clock()
         row = claim_next(sessions, now=now, worker_id=worker_id, lease=lease)
         if row is None:
             break

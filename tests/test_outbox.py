@@ -67,6 +67,7 @@ def test_alert_arrives_with_routes_both_parts_and_escaped_feed_text(any_sessions
     assert len(server.received) == 1
     got = server.received[0]
     assert got.mail_from == "canhbao@bhxh.example.vn"
+    assert got.message()["From"] == "Cảnh báo BHXH <canhbao@bhxh.example.vn>"
     assert sorted(got.rcpt_tos) == ["giam-doc@bhxh.example.vn", "truc-ban@bhxh.example.vn"]
     msg = got.message()
     assert msg["Subject"] == "[BHXH][Cao] Phiếu khủng hoảng mới: Chậm chi trả lương hưu tại Nghệ An"
@@ -205,3 +206,19 @@ def test_concurrent_senders_send_each_row_once(any_sessions):
     ids = [r.message()["Message-ID"] for r in server.received]
     assert len(ids) == 12 == len(set(ids))
     assert sum(r.sent for r in results) == 12 and all(r.failed == 0 for r in results)
+
+
+def test_a_long_batch_claims_each_row_at_the_clock_time(any_sessions):
+    with SmtpServer() as server:
+        settings = settings_for(server.port)
+        with db.transaction(any_sessions) as session:
+            for n in range(3):
+                ticket = add_ticket(session, None, f"Phiếu chậm số {n}", T0, key=f"slow{n}")
+                notify_ticket_change(session, ticket, "ticket_opened", config=CONFIG, settings=settings, now=T0)
+        ticks = iter([T0 + timedelta(minutes=10), T0 + timedelta(minutes=20), T0 + timedelta(minutes=30)])
+        result = outbox.deliver_due(any_sessions, settings, now=T0 + timedelta(minutes=1), worker_id="w",
+                                    clock=lambda: next(ticks))
+    assert result.sent == 3
+    with any_sessions() as session:
+        sent = sorted(r.sent_at for r in session.scalars(select(Notification)))
+    assert sent == [T0 + timedelta(minutes=1), T0 + timedelta(minutes=10), T0 + timedelta(minutes=20)]
