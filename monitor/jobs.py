@@ -114,7 +114,8 @@ def run_escalations(service: Service) -> list:
 def run_outbox(service: Service) -> Any:
     from alerts.outbox import deliver_due
 
-    result = deliver_due(service.sessions, service.settings, now=service.clock(), worker_id=service.worker_id)
+    result = deliver_due(service.sessions, service.settings, now=service.clock(), worker_id=service.worker_id,
+                         clock=service.clock)
     sent = getattr(result, "sent", 0)
     if isinstance(sent, int) and sent:
         metrics.EMAILS_SENT.inc(sent)
@@ -124,6 +125,9 @@ def run_outbox(service: Service) -> Any:
 def run_digest(service: Service) -> Any:
     from alerts.digest import enqueue_digest
 
+    if not service.config.digest.recipients:
+        log.info("digest skipped: no recipients in feeds.yaml", extra={"job": "digest"})
+        return None
     with service.sessions.begin() as session:
         return enqueue_digest(session, service.config, service.settings, week=None, now=service.clock())
 
@@ -146,6 +150,7 @@ def run_maintenance(service: Service) -> None:
 
 def build_scheduler(service: Service) -> BackgroundScheduler:
     """One scheduler with every job of the service (not started)."""
+    from alerts.digest import digest_trigger
     from monitor.schedule import add_collection_jobs
 
     pipeline_every = timedelta(seconds=service.settings.pipeline_interval_s)
@@ -169,8 +174,7 @@ def build_scheduler(service: Service) -> BackgroundScheduler:
     scheduler.add_job(guarded("outbox", lambda: run_outbox(service)),
                       IntervalTrigger(seconds=outbox_every.total_seconds()), id="outbox", name="send email",
                       next_run_time=start)
-    scheduler.add_job(guarded("digest", lambda: run_digest(service)),
-                      CronTrigger.from_crontab(service.config.digest.cron, timezone=LOCAL_TZ),
+    scheduler.add_job(guarded("digest", lambda: run_digest(service)), digest_trigger(service.config),
                       id="digest", name="weekly digest", misfire_grace_time=6 * 3600)
     scheduler.add_job(guarded("maintenance", lambda: run_maintenance(service)),
                       CronTrigger(hour=3, minute=17, timezone=LOCAL_TZ), id="maintenance",
