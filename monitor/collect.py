@@ -6,7 +6,9 @@
    ``only`` names, or those whose next check is due).
 2. ``fetch``: all sources concurrently (``monitor.fetch``: limits, conditional GET, SSRF guard); a
    304 or an unchanged file ends there.
-3. ``parse``: bytes → ``Entry`` records (``monitor.parse``); problems become warnings.
+3. ``parse``: bytes → ``Entry`` records (``monitor.parse``); problems become warnings. Stages 2-3
+   run in a background thread (parsing in worker processes for big passes) and hand each source
+   over as soon as it is ready, so storing overlaps with fetching and parsing.
 4. ``store``: per source, one transaction: new items, duplicates, near-duplicate links
    (``monitor.store``), a ``fetch_attempts`` row and the health record (``monitor.health``).
    A source that fails at any stage is recorded as failed; the others go on.
@@ -17,8 +19,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import multiprocessing
+import os
+import queue
 import random
+import threading
 import time
+from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta, timezone
 
@@ -30,10 +38,9 @@ from classifiers.text import fold
 from monitor import article, health
 from monitor.config import FeedsConfig
 from monitor.entries import Entry
-from monitor.errors import ParseError
 from monitor.fetch import Fetcher, FetchResult
 from monitor.models import FetchAttempt, Item, Source
-from monitor.parse import parse_document
+from monitor.parse import ParsedDocuments, parse_documents
 from monitor.sources import sync_sources
 from monitor.store import store_entries
 
@@ -109,13 +116,8 @@ def collect_once(sessions: sessionmaker[Session], config: FeedsConfig, *, now: d
     rng = rng or random.Random()
     summary = CollectSummary(started_at=now)
     targets = select_targets(sessions, config, now, only=only, due_only=due_only)
-    clock = time.perf_counter()
-    fetched = asyncio.run(fetch_all(targets, config, transport, now))
-    summary.seconds["fetch"] = time.perf_counter() - clock
-    for target, result in zip(targets, fetched):
-        clock = time.perf_counter()
-        entries, warnings = parse_result(target, result)
-        summary.seconds["parse"] += time.perf_counter() - clock
+    for target, result, parsed in fetch_and_parse(targets, config, transport, summary.seconds):
+        entries, warnings = settle_parse(target, result, parsed)
         clock = time.perf_counter()
         summary.outcomes.append(store_result(sessions, config, target, result, entries, warnings, now, rng))
         summary.seconds["store"] += time.perf_counter() - clock
@@ -123,6 +125,8 @@ def collect_once(sessions: sessionmaker[Session], config: FeedsConfig, *, now: d
         clock = time.perf_counter()
         add_article_texts(sessions, config, summary.new_item_ids, transport, now)
         summary.seconds["articles"] = time.perf_counter() - clock
+    order = {t.name: n for n, t in enumerate(targets)}
+    summary.outcomes.sort(key=lambda o: order[o.source])
     return summary
 
 
@@ -139,33 +143,76 @@ def select_targets(sessions: sessionmaker[Session], config: FeedsConfig, now: da
                 for s in sources]
 
 
-async def fetch_all(targets: list[Target], config: FeedsConfig, transport, now: datetime) -> list[FetchResult]:
-    async with Fetcher(config.collect, allow_private=config.allow_private_addresses, transport=transport) as fetcher:
-        return await asyncio.gather(*(fetcher.fetch(t.url, etag=t.etag, last_modified=t.last_modified) for t in targets))
+def fetch_and_parse(targets: list[Target], config: FeedsConfig, transport, seconds: dict[str, float]
+                    ) -> Iterator[tuple[Target, FetchResult, ParsedDocuments]]:
+    """Fetch and parse every target, yielding each as soon as it is ready, so the caller stores one
+    source while others are still being fetched and parsed. Fetching runs on an event loop in a
+    background thread; parsing (CPU-bound, feedparser) in worker processes for big passes."""
+    ready: queue.Queue = queue.Queue()
+    pool = _parse_pool(len(targets))
 
-
-def parse_result(target: Target, result: FetchResult) -> tuple[list[Entry], list[str]]:
-    """Entries of every document fetched for a source; a document that is not a feed fails the source
-    only when no document could be read."""
-    entries, warnings, errors = [], [], []
-    for doc in result.documents:
+    def produce() -> None:
         try:
-            parsed = parse_document(doc)
-        except ParseError as exc:
-            errors.append(str(exc))
-            continue
-        except Exception as exc:  # a parser bug on hostile input must not stop the pass
-            errors.append(f"parse: {doc.name}: {type(exc).__name__}: {exc}")
-            continue
-        entries.extend(parsed.entries)
-        warnings.extend(parsed.warnings)
-    if errors and len(errors) == len(result.documents):
-        result.outcome, result.error_kind, result.error = "error", "parse", "; ".join(errors[:3])
+            asyncio.run(_fetch_then_parse(targets, config, transport, pool, ready, seconds))
+        except BaseException as exc:  # handed to the consumer, which re-raises it
+            ready.put(exc)
+        finally:
+            ready.put(_DONE)
+
+    thread = threading.Thread(target=produce, name="collect-fetch", daemon=True)
+    thread.start()
+    try:
+        while (item := ready.get()) is not _DONE:
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        thread.join()
+        if pool is not None:
+            pool.shutdown(cancel_futures=True)
+
+
+_DONE = object()
+PARALLEL_PARSE_MIN_SOURCES = 64  # below this, worker start-up costs more than it saves
+
+
+def _parse_pool(sources: int) -> ProcessPoolExecutor | None:
+    workers = min(2, os.cpu_count() or 1)
+    if sources < PARALLEL_PARSE_MIN_SOURCES or workers < 2:
+        return None
+    # forkserver: never fork a process that holds database connections and scheduler threads.
+    return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("forkserver"))
+
+
+async def _fetch_then_parse(targets: list[Target], config: FeedsConfig, transport, pool, ready: queue.Queue,
+                            seconds: dict[str, float]) -> None:
+    loop = asyncio.get_running_loop()
+    started = time.perf_counter()
+
+    async def one(target: Target, fetcher: Fetcher) -> None:
+        result = await fetcher.fetch(target.url, etag=target.etag, last_modified=target.last_modified)
+        seconds["fetch"] = time.perf_counter() - started  # until the last answer: the fetch stage's span
+        parsed = ParsedDocuments()
+        if result.documents:
+            parsed = await loop.run_in_executor(pool, parse_documents, result.documents)
+            seconds["parse"] += parsed.seconds
+        result.documents = []  # the bytes are no longer needed
+        ready.put((target, result, parsed))
+
+    async with Fetcher(config.collect, allow_private=config.allow_private_addresses, transport=transport) as fetcher:
+        await asyncio.gather(*(one(t, fetcher) for t in targets))
+
+
+def settle_parse(target: Target, result: FetchResult, parsed: ParsedDocuments) -> tuple[list[Entry], list[str]]:
+    """A fetch whose every document failed to parse fails the source; otherwise errors are warnings."""
+    warnings = list(parsed.warnings)
+    if parsed.errors and len(parsed.errors) == parsed.documents:
+        result.outcome, result.error_kind, result.error = "error", "parse", "; ".join(parsed.errors[:3])
     else:
-        warnings.extend(errors)
+        warnings.extend(parsed.errors)
     for warning in warnings:
         log.warning(warning, extra={"source": target.name, "url": target.url})
-    return entries, warnings
+    return parsed.entries, warnings
 
 
 def store_result(sessions: sessionmaker[Session], config: FeedsConfig, target: Target, result: FetchResult,

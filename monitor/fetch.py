@@ -86,8 +86,8 @@ class Fetcher:
         if urlsplit(url).scheme in ("", "file"):
             return await asyncio.to_thread(read_local, url, last_modified)
         host = (urlsplit(url).hostname or "").lower()
-        started = time.perf_counter()
         async with self._all, self._hosts[host]:
+            started = time.perf_counter()
             result = FetchResult(url=url)
             try:
                 async with asyncio.timeout(self.config.timeout.total_seconds()):

@@ -5,6 +5,7 @@ table. Pure in-memory logic; ``monitor.store`` loads and verifies against the da
 from __future__ import annotations
 
 import hashlib
+import zlib
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -12,7 +13,7 @@ from datetime import datetime, timedelta
 import numpy as np
 from datasketch import LeanMinHash, MinHash, MinHashLSH
 
-from classifiers.text import fold
+from monitor.normalize import fast_fold
 
 NUM_PERM = 64
 THRESHOLD = 0.5  # estimated Jaccard similarity of word-bigram sets that counts as "the same story"
@@ -21,29 +22,39 @@ WINDOW = timedelta(days=7)  # copies of a story appear within days, not months
 SEED = 1
 SCHEME = "affine32"  # datasketch 2.x's default; stored signatures must be read back with it
 
-_WORD = re.compile(r"\w+")
+# Drawn once: datasketch otherwise regenerates them for every MinHash. CRC-32 is a stable, fast
+# 32-bit hash of a shingle (signatures are stored, so the hash must not change between runs).
+_PERMUTATIONS = MinHash(num_perm=NUM_PERM, seed=SEED, scheme=SCHEME).permutations
+WORD = re.compile(r"\w+")
 
 
 def words(text: str) -> list[str]:
-    return _WORD.findall(fold(text))
+    return WORD.findall(fast_fold(text))
 
 
 def content_hash(title: str, summary: str) -> str:
     """Same words, same hash: case, accents, punctuation and spacing do not count."""
-    return hashlib.sha256(" ".join(words(f"{title}\n{summary}")).encode()).hexdigest()
+    return hash_of_words(words(f"{title}\n{summary}"))
 
 
-def shingles(text: str) -> set[bytes]:
-    tokens = words(text)
+def hash_of_words(tokens: list[str]) -> str:
+    return hashlib.sha256(" ".join(tokens).encode()).hexdigest()
+
+
+def shingles(tokens: list[str]) -> set[bytes]:
     return {f"{a} {b}".encode() for a, b in zip(tokens, tokens[1:])}
 
 
 def signature(text: str) -> LeanMinHash | None:
     """MinHash of the text's word bigrams; None when the text is too short to judge."""
-    grams = shingles(text)
+    return signature_of_words(words(text))
+
+
+def signature_of_words(tokens: list[str]) -> LeanMinHash | None:
+    grams = shingles(tokens)
     if len(grams) < MIN_SHINGLES:
         return None
-    mh = MinHash(num_perm=NUM_PERM, seed=SEED, scheme=SCHEME)
+    mh = MinHash(num_perm=NUM_PERM, seed=SEED, scheme=SCHEME, hashfunc=zlib.crc32, permutations=_PERMUTATIONS)
     mh.update_batch(list(grams))
     return LeanMinHash(mh)
 

@@ -13,6 +13,7 @@ import hashlib
 import io
 import json
 import re
+import time
 from dataclasses import dataclass, field
 
 import feedparser
@@ -34,6 +35,36 @@ class ParsedFeed:
     entries: list[Entry] = field(default_factory=list)
     title: str = ""
     warnings: list[str] = field(default_factory=list)
+
+
+@dataclass
+class ParsedDocuments:
+    """What the documents of one fetch yielded; ``errors`` lists the documents that were no feed."""
+
+    entries: list[Entry] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    documents: int = 0
+    seconds: float = 0.0
+
+
+def parse_documents(documents: list[Document]) -> ParsedDocuments:
+    """Parse every document of one fetch; never raises (runs in worker processes for big passes)."""
+    started = time.process_time()
+    result = ParsedDocuments(documents=len(documents))
+    for doc in documents:
+        try:
+            parsed = parse_document(doc)
+        except ParseError as exc:
+            result.errors.append(str(exc))
+            continue
+        except Exception as exc:  # a parser bug on hostile input must not stop the pass
+            result.errors.append(f"parse: {doc.name}: {type(exc).__name__}: {exc}")
+            continue
+        result.entries.extend(parsed.entries)
+        result.warnings.extend(parsed.warnings)
+    result.seconds = time.process_time() - started
+    return result
 
 
 def parse_document(doc: Document) -> ParsedFeed:

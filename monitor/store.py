@@ -17,16 +17,15 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Iterable
 
-from sqlalchemy import select
+from sqlalchemy import func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from classifiers.text import fold
 from monitor import neardup, prefilter
 from monitor.config import KeywordsConfig
 from monitor.entries import Entry
 from monitor.models import Item, Source, Story
-from monitor.normalize import plausible_published
+from monitor.normalize import fast_fold, plausible_published
 
 log = logging.getLogger(__name__)
 _CHUNK = 500
@@ -67,10 +66,13 @@ def store_entries(session: Session, source: Source, entries: list[Entry], *, now
     fresh = _drop_known(session, source, entries, result)
     index = index_for(session)
     _refresh_index(session, index, now)  # before our inserts: the index must not find an item itself
-    made = [_make_item(source, entry, now, keywords) for entry in fresh]
-    result.new_items = _insert(session, [item for item, _sig in made], result)
-    signatures = {id(item): sig for item, sig in made}
-    _link_near_duplicates(session, index, result.new_items, signatures, now, result)
+    rows, derived = [], {}
+    for entry in fresh:
+        row, sig, n_words = _make_row(source, entry, now, keywords)
+        rows.append(row)
+        derived[entry.guid] = (sig, n_words)
+    result.new_items = _insert(session, rows, result)
+    _link_near_duplicates(session, index, result.new_items, derived, now, result)
     return result
 
 
@@ -98,52 +100,58 @@ def _existing(session: Session, column, values: Iterable[str], *where) -> set[st
     return found
 
 
-def _make_item(source: Source, entry: Entry, now: datetime, keywords: KeywordsConfig) -> tuple[Item, object]:
+def _make_row(source: Source, entry: Entry, now: datetime, keywords: KeywordsConfig) -> tuple[dict, object, int]:
+    """The item's column values, its MinHash signature (or None) and its word count."""
     published = plausible_published(entry.published_at, now)
-    text = "\n".join(part for part in (entry.title, entry.summary, entry.body) if part)
-    search_text = fold(text)
-    sig = neardup.signature(f"{entry.title}\n{entry.summary}")
-    item = Item(
+    folded = fast_fold(f"{entry.title}\n{entry.summary}")  # fold once: search text, hash, signature
+    search_text = f"{folded}\n{fast_fold(entry.body)}" if entry.body else folded
+    tokens = neardup.WORD.findall(folded)
+    sig = neardup.signature_of_words(tokens)
+    row = dict(
         source_id=source.id, guid=entry.guid, url=entry.url, canonical_url=entry.canonical_url,
         title=entry.title, summary=entry.summary, body=entry.body, author=entry.author,
         published_at=published or now, published_estimated=published is None, fetched_at=now,
-        content_hash=neardup.content_hash(entry.title, entry.summary), search_text=search_text,
+        content_hash=neardup.hash_of_words(tokens), search_text=search_text.strip(),
         passed_prefilter=prefilter.matches(search_text, keywords),
     )
-    if sig is not None:  # left unset otherwise: SQL NULL, not a JSON null
-        item.minhash = [int(v) for v in sig.hashvalues]
-    return item, sig
+    if sig is not None:  # left out otherwise: SQL NULL, not a JSON null
+        row["minhash"] = [int(v) for v in sig.hashvalues]
+    return row, sig, len(tokens)
 
 
-def _insert(session: Session, items: list[Item], result: StoreResult) -> list[Item]:
-    if not items:
+def _insert(session: Session, rows: list[dict], result: StoreResult) -> list[Item]:
+    """Bulk INSERT … RETURNING the ORM objects, in a savepoint; on a unique-constraint conflict
+    (another writer won a race since our lookup) retry row by row and count the losers."""
+    if not rows:
         return []
+    groups = [[r for r in rows if "minhash" in r], [r for r in rows if "minhash" not in r]]
     try:
         with session.begin_nested():
-            session.add_all(items)
+            stored = [item for group in groups if group for item in session.scalars(
+                insert(Item).returning(Item, sort_by_parameter_order=True), group).all()]
     except IntegrityError:
-        # Another writer stored some of these between our lookup and our insert: one at a time.
         stored = []
-        for item in items:
+        for row in rows:
             try:
                 with session.begin_nested():
-                    session.add(item)
-                stored.append(item)
+                    stored.append(session.scalars(insert(Item).returning(Item), [row]).one())
             except IntegrityError:
                 result.duplicates += 1
-        return stored
-    return items
+    order = {row["guid"]: n for n, row in enumerate(rows)}
+    return sorted(stored, key=lambda item: order[item.guid])
 
 
-def _link_near_duplicates(session: Session, index: neardup.NearDupIndex, items: list[Item], signatures: dict,
+def _link_near_duplicates(session: Session, index: neardup.NearDupIndex, items: list[Item], derived: dict,
                           now: datetime, result: StoreResult) -> None:
     if not items:
         return
-    by_hash = _earliest_by_hash(session, items)
+    # An exact match of a few words ("Tin vắn", an empty item) is not the same story.
+    long_enough = {item.id for item in items if derived[item.guid][1] >= 5}
+    by_hash = _earliest_by_hash(session, [item for item in items if item.id in long_enough])
     batch = {item.id: item for item in items}
     for item in sorted(items, key=lambda i: (i.published_at, i.id)):
-        sig = signatures.get(id(item))
-        original = by_hash.get(item.content_hash) if _long_enough(item) else None
+        sig = derived[item.guid][0]
+        original = by_hash.get(item.content_hash) if item.id in long_enough else None
         if original is not None and original.id == item.id:
             original = None
         if original is None and sig is not None:
@@ -151,16 +159,11 @@ def _link_near_duplicates(session: Session, index: neardup.NearDupIndex, items: 
         if original is not None:
             _link(session, item, original, now)
             result.near_duplicates += 1
-        else:
+        elif item.id in long_enough:
             by_hash.setdefault(item.content_hash, item)
         if sig is not None:
             index.add(item.id, item.published_at, sig)
     session.flush()
-
-
-def _long_enough(item: Item) -> bool:
-    # An exact match of two or three words ("Tin vắn", an empty item) is not the same story.
-    return len(neardup.words(f"{item.title} {item.summary}")) >= 5
 
 
 def _refresh_index(session: Session, index: neardup.NearDupIndex, now: datetime) -> None:
@@ -177,13 +180,16 @@ def _refresh_index(session: Session, index: neardup.NearDupIndex, now: datetime)
 
 
 def _earliest_by_hash(session: Session, items: list[Item]) -> dict[str, Item]:
+    """Earlier items (not of this batch) with the same content hash, the first stored of each."""
     hashes = list({item.content_hash for item in items})
-    found: dict[str, Item] = {}
+    batch_ids = {item.id for item in items}
+    first_ids: dict[str, int] = {}
     for start in range(0, len(hashes), _CHUNK):
-        rows = session.scalars(select(Item).where(Item.content_hash.in_(hashes[start:start + _CHUNK])).order_by(Item.id))
-        for row in rows:
-            found.setdefault(row.content_hash, row)
-    return found
+        rows = session.execute(select(Item.content_hash, func.min(Item.id))
+                               .where(Item.content_hash.in_(hashes[start:start + _CHUNK]), Item.id.not_in(batch_ids))
+                               .group_by(Item.content_hash))
+        first_ids.update((h, i) for h, i in rows)
+    return {content_hash: session.get(Item, item_id) for content_hash, item_id in first_ids.items()}
 
 
 def _best_candidate(session: Session, index: neardup.NearDupIndex, batch: dict[int, Item], item: Item, sig) -> Item | None:
