@@ -166,6 +166,8 @@ def _entry(raw: dict) -> Entry | None:
     extra = {}
     if (source := raw.get("source")) and source.get("title"):
         extra["outlet"] = clean_text(source["title"])  # Google News names the original outlet here
+        # ... and appends it to the headline ("Tiêu đề - Báo X"): drop it so copies match the outlet's item.
+        title = title.removesuffix(f" - {extra['outlet']}")
     return Entry(guid=guid[:1000], title=title, summary=summary, url=url, canonical_url=canonical_url(url),
                  published_at=published, author=clean_text(raw.get("author")) or None, body=body, extra=extra)
 

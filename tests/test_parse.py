@@ -130,3 +130,12 @@ def test_real_feed_quirks(shared_dir):
     assert not any("&amp;" in t for t in titles) and any(" & " in t for t in titles)  # entity decoded
     offsets = parse_feed((folder / "vnexpress_tin-moi-nhat_2017-02-18.xml").read_bytes()).entries
     assert all(e.published_at.utcoffset().total_seconds() == 0 for e in offsets)  # +0700 converted to UTC
+
+
+def test_google_news_outlet_suffix_is_dropped():
+    body = ("<rss version='2.0'><channel><title>\"bảo hiểm xã hội\" - Google Tin tức</title><item>"
+            "<title>Chậm đóng BHXH, công nhân thiệt thòi - Báo Mẫu</title>"
+            "<link>https://news.google.com/rss/articles/CBMiabc?oc=5</link>"
+            "<source url='https://baomau.example.vn'>Báo Mẫu</source></item></channel></rss>").encode()
+    entry = parse_feed(body).entries[0]
+    assert entry.title == "Chậm đóng BHXH, công nhân thiệt thòi" and entry.extra["outlet"] == "Báo Mẫu"
