@@ -84,7 +84,7 @@ def _start(session, config, classifier, settings, now, summary) -> _Run:
     official_names = {s.name for s in config.sources if s.official}
     sources = {s.id: (outlet_of(s.name), s.reach_weight or 1.0, s.name in official_names or "official" in (s.tags or []))
                for s in session.scalars(select(Source))}
-    books = playbook_mod.load_playbooks(config.detection.playbooks_file)
+    books = playbook_mod.cached_playbooks(config.detection.playbooks_file)
     return _Run(config, classifier, settings, now, active_rumours(session), books, sources, summary)
 
 

@@ -57,8 +57,21 @@ def load_playbooks(path: str | Path | None = None) -> Playbooks:
 
 
 @functools.lru_cache(maxsize=8)
-def _cached(path: str) -> Playbooks:
+def _load_at(path: str, mtime_ns: int) -> Playbooks:
     return load_playbooks(path)
+
+
+def _cached(path: str | Path | None = None) -> Playbooks:
+    """``load_playbooks`` once per file version (the pipeline asks on every run)."""
+    path = Path(path) if path else DEFAULT_PATH
+    try:
+        mtime = path.stat().st_mtime_ns
+    except OSError:
+        mtime = -1  # load_playbooks raises the error naming the file
+    return _load_at(str(path), mtime)
+
+
+cached_playbooks = _cached
 
 
 def steps_for(category: str | None, stage: str, playbooks: Playbooks | None = None) -> list[str]:
@@ -66,7 +79,7 @@ def steps_for(category: str | None, stage: str, playbooks: Playbooks | None = No
     phase = STATE_PHASE.get(stage, stage)
     if phase not in PHASES:
         raise ValueError(f"playbooks: unknown stage {stage!r}")
-    book = playbooks if playbooks is not None else _cached(str(DEFAULT_PATH))
+    book = playbooks if playbooks is not None else _cached()
     own = book.get(category or "", {})
     if phase in own:
         return list(own[phase])

@@ -123,6 +123,8 @@ class Item(Base):
         Index("ix_items_published_at", "published_at"),
         Index("ix_items_story_id", "story_id"),
         Index("ix_items_content_hash", "content_hash"),
+        # The pipeline asks for items not yet classified on every run.
+        Index("ix_items_classified_at", "classified_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -161,6 +161,7 @@ def upgrade() -> None:
     sa.UniqueConstraint('source_id', 'guid', name='uq_items_source_guid')
     )
     with op.batch_alter_table('items', schema=None) as batch_op:
+        batch_op.create_index('ix_items_classified_at', ['classified_at'], unique=False)
         batch_op.create_index('ix_items_content_hash', ['content_hash'], unique=False)
         batch_op.create_index('ix_items_published_at', ['published_at'], unique=False)
         batch_op.create_index('ix_items_story_id', ['story_id'], unique=False)
@@ -306,6 +307,7 @@ def downgrade() -> None:
         batch_op.drop_index('ix_items_story_id')
         batch_op.drop_index('ix_items_published_at')
         batch_op.drop_index('ix_items_content_hash')
+        batch_op.drop_index('ix_items_classified_at')
 
     op.drop_table('items')
     with op.batch_alter_table('fetch_attempts', schema=None) as batch_op:
