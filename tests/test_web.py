@@ -22,7 +22,7 @@ from monitor.web.security import safe_next, session_secret
 from webapp import ADMIN, REVIEWER, XSS_TITLE, build
 
 PAGES = ["/", "/review", "/tickets", "/tickets/1", "/search", "/rumours", "/rumours/1", "/rumours/new",
-         "/model", "/dashboard/chart.png", "/search/export.csv", "/search/export.xlsx"]
+         "/model", "/audit", "/dashboard/chart.png", "/search/export.csv", "/search/export.xlsx"]
 
 
 @pytest.fixture
@@ -368,3 +368,15 @@ def test_pages_and_search_on_each_database(any_db_url, tmp_path):
         assert client.get(f"/rumours/{seed.rumour_id}").status_code == 200
     finally:
         sessions.kw["bind"].dispose()
+
+
+def test_audit_log_page_is_for_admins_and_lists_corrections(web):
+    token = login(web)
+    web.post(f"/review/{web.seed.item_ids[1]}", data={"relevant": "0", "sentiment": "neutral",
+                                                      "category": "not_relevant", "csrf_token": token})
+    assert web.get("/audit").status_code == 403
+    web.post("/logout", data={"csrf_token": token})
+    login(web, ADMIN)
+    html = web.get("/audit").text
+    assert "Sửa nhãn" in html and f"item:{web.seed.item_ids[1]}" in html and "canbo" in html
+    assert "đã sửa: chủ đề, liên quan, sắc thái" in html

@@ -27,6 +27,8 @@ _failures: dict[str, deque[float]] = defaultdict(deque)
 
 
 def _throttled(username: str) -> bool:
+    if len(_failures) > 10_000:  # bound memory against floods of made-up user names
+        _failures.clear()
     recent = _failures[username]
     now = time.monotonic()
     while recent and now - recent[0] > WINDOW_S:

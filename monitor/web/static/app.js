@@ -43,7 +43,11 @@
       card.dataset.reviewId = data.review_id;
       status.textContent = data.changed.length ? "Đã lưu (đã sửa nhãn)" : "Đã lưu (xác nhận)";
       var index = cards.indexOf(card);
-      if (index === current) select(nextPending(index));
+      if (cards.every(function (c) { return c.classList.contains("done"); })) {
+        // Page finished: reload for the next batch (reviewed items have left the queue).
+        status.textContent = "Đã duyệt hết trang này, đang tải tin tiếp theo…";
+        window.setTimeout(function () { window.location.reload(); }, 600);
+      } else if (index === current) select(nextPending(index));
     }).catch(function (err) {
       status.textContent = "Chưa lưu được: " + err.message;
       status.classList.add("error");
@@ -60,6 +64,7 @@
     if (event.ctrlKey || event.metaKey || event.altKey || !cards.length) return;
     var target = event.target;
     var typing = target.matches("textarea, select, input[type=text], input[type=search], input[type=date], input:not([type])");
+    if (event.key === "Escape" && target.closest(".card")) { select(current); event.preventDefault(); return; }
     if (typing || target.closest(".filters")) return;
     var form = cards[current].querySelector("form.review-form");
     switch (event.key) {
