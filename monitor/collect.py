@@ -234,8 +234,11 @@ def store_result(sessions: sessionmaker[Session], config: FeedsConfig, target: T
         outcome = SourceOutcome(target.name, "error", entries=len(entries), http_status=result.status,
                                 error=f"store: {type(exc).__name__}: {exc}", error_kind="store", warnings=warnings)
         result.outcome, result.error, result.error_kind = "error", outcome.error, "store"
-        with sessions.begin() as session:
-            record_health(session, session.get(Source, target.id), config, result, outcome, target, now, rng)
+        try:
+            with sessions.begin() as session:
+                record_health(session, session.get(Source, target.id), config, result, outcome, target, now, rng)
+        except Exception:  # the database is unreachable: the summary still says what happened
+            log.exception("health record failed", extra={"source": target.name})
     if outcome.outcome == "error":
         log.warning("source failed", extra={"source": target.name, "url": target.url, "error": outcome.error})
     return outcome

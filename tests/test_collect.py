@@ -340,3 +340,39 @@ def test_collect_once_cli_prints_json(tmp_path):
     assert "1 ok" in text.stdout and "3 duplicates" in text.stdout and "HTTP 404" in text.stdout
     rows = {row["name"]: row for row in json.loads(status.stdout)}
     assert rows["Hỏng"]["status"] == "failing" and rows["Báo Mẫu"]["status"] == "ok"
+
+
+def test_a_store_failure_fails_that_source_only(any_sessions, monkeypatch):
+    import monitor.collect as collect
+
+    real = collect.store_entries
+
+    def flaky(session, source, entries, **kwargs):
+        if source.name == "hỏng":
+            raise RuntimeError("disk full")
+        return real(session, source, entries, **kwargs)
+
+    monkeypatch.setattr(collect, "store_entries", flaky)
+    with FeedServer() as server:
+        config = make_config([{"name": "hỏng", "url": server.add("/a.xml", feed("outlet_a.xml"))},
+                              {"name": "tốt", "url": server.add("/b.xml", feed("outlet_b.xml"))}])
+        summary = collect_once(any_sessions, config, now=T0)
+    outcomes = {o.source: o for o in summary.outcomes}
+    assert outcomes["hỏng"].outcome == "error" and "disk full" in outcomes["hỏng"].error
+    assert outcomes["tốt"].new_items == 1
+    assert item_count(any_sessions, "hỏng") == 0
+    assert source_row(any_sessions, "hỏng").consecutive_failures == 1
+
+
+def test_many_sources_parse_in_worker_processes(sessions, monkeypatch):
+    import monitor.collect as collect
+
+    monkeypatch.setattr(collect, "PARALLEL_PARSE_MIN_SOURCES", 3)
+    with FeedServer() as server:
+        names = ["a", "b", "c", "empty", "malformed"]
+        files = ["outlet_a.xml", "outlet_b.xml", "outlet_c.xml", "empty.xml", "malformed.xml"]
+        config = make_config([{"name": n, "url": server.add(f"/{n}.xml", feed(f))} for n, f in zip(names, files)])
+        summary = collect_once(sessions, config, now=T0)
+    assert [o.source for o in summary.outcomes] == names  # reported in feeds.yaml order
+    assert [o.new_items for o in summary.outcomes] == [2, 1, 2, 0, 2]
+    assert summary.as_dict()["near_duplicates"] == 2
