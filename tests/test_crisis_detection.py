@@ -72,3 +72,24 @@ def test_known_false_claim_gets_misinformation_playbook_and_higher_severity(any_
         ticket = session.get(Ticket, rumour["id"])
         assert ticket.rumour_id is not None
         assert "Tin đồn đã biết" in ticket.reason
+
+
+def test_flare_up_reopens_the_ticket_in_monitoring(any_sessions):
+    from alerts.tickets import change_state
+
+    t = START + timedelta(days=1)
+    first = _run(any_sessions, calm(days=2) + burst(DEBT_BURST[:3], t, 30_000))
+    assert len(first) == 1
+    with any_sessions.begin() as session:
+        ticket = session.get(Ticket, first[0]["id"])
+        change_state(session, ticket, "acknowledged", actor="lan", now=t + timedelta(hours=1))
+        change_state(session, ticket, "responding", actor="lan", now=t + timedelta(hours=2))
+        change_state(session, ticket, "monitoring", actor="lan", now=t + timedelta(hours=20))
+    flare = [dict(r, title=r["title"] + " (tiếp)") for r in burst(DEBT_BURST[2:], t + timedelta(hours=30), 30_100)]
+    second = _run(any_sessions, flare)
+    assert [r["id"] for r in second] == [first[0]["id"]]
+    assert second[0]["stage"] == "new"
+    with any_sessions() as session:
+        ticket = session.get(Ticket, first[0]["id"])
+        assert ticket.reopened_count == 1 and ticket.acknowledged_at is None
+        assert [e.kind for e in ticket.events].count("reopened") == 1
