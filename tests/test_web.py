@@ -380,3 +380,10 @@ def test_audit_log_page_is_for_admins_and_lists_corrections(web):
     html = web.get("/audit").text
     assert "Sửa nhãn" in html and f"item:{web.seed.item_ids[1]}" in html and "canbo" in html
     assert "đã sửa: chủ đề, liên quan, sắc thái" in html
+
+
+def test_error_pages_keep_navigation_for_signed_in_officers(web):
+    login(web)
+    response = web.get("/tickets/999999", headers={"accept": "text/html"})
+    assert response.status_code == 404 and "không tìm thấy phiếu" in response.text
+    assert 'href="/review"' in response.text and "Nguyễn Thị Hương" in response.text

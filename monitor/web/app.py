@@ -3,6 +3,7 @@ headers → signed session cookie → login gate), the app-wide CSRF check and o
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 from fastapi import Depends, FastAPI, Request
@@ -15,7 +16,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from monitor.settings import Settings
 from monitor.web import audit, auth, csrf, dashboard, model_page, review, rumours, search_page, tickets
 from monitor.web.counts import CountCache
-from monitor.web.deps import LoginRequired
+from monitor.web.deps import LoginRequired, current_user
 from monitor.web.model_page import RetrainStatus
 from monitor.web.render import render
 from monitor.web.security import LoginRequiredMiddleware, SecurityHeadersMiddleware, session_secret
@@ -57,5 +58,8 @@ def _add_error_pages(app: FastAPI) -> None:
             message = "Không tìm thấy trang."
         if "text/html" not in request.headers.get("accept", "") or "session" not in request.scope:
             return PlainTextResponse(message, status_code=exc.status_code, headers=exc.headers)
+        if request.session.get("uid") and getattr(request.state, "user", None) is None:
+            with contextlib.suppress(LoginRequired):
+                current_user(request)  # so the error page keeps its navigation
         return render(request, "error.html", status_code=exc.status_code, title="Lỗi", message=message,
                       status=exc.status_code)

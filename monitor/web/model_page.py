@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from pathlib import Path
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
@@ -33,24 +34,35 @@ class RetrainStatus:
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
 
+def _signature(settings) -> tuple:
+    models = Path(settings.data_dir) / "models"
+    newest = max(models.glob("*.skops"), key=lambda p: p.stat().st_mtime, default=None) if models.is_dir() else None
+    return (str(settings.model_path or ""), str(newest or ""), newest.stat().st_mtime if newest else 0)
+
+
 def model_version(app) -> str:
-    """Version of the classifier the service loads (cached; cleared after a retrain)."""
+    """Version of the classifier the service loads; looked up again when a newer artifact appears
+    (as ``monitor.jobs.ClassifierHolder`` does), e.g. after ``bhxh-monitor train``."""
+    settings = app.state.settings
+    signature = _signature(settings)
     cached = getattr(app.state, "model_version", None)
-    if cached is None:
+    if cached is None or cached[0] != signature:
         try:
             from classifiers.model import load_classifier
 
-            cached = str(load_classifier().version)
+            version = str(load_classifier(settings.model_path).version)
         except Exception as exc:  # no model yet, or classifiers not built: say so on the page
             log.info("no classifier loaded", extra={"error": str(exc)[:200]})
-            cached = ""
-        app.state.model_version = cached
-    return cached
+            version = ""
+        cached = app.state.model_version = (signature, version)
+    return cached[1]
 
 
 def _retrain(app, status: RetrainStatus) -> None:
-    def progress(*args, **kwargs):
-        status.message = " ".join(str(a) for a in args)[:300]
+    def progress(stage, done=None, total=None, *_args):
+        stages = {"cross-validation": "Kiểm định chéo", "final model": "Huấn luyện mô hình cuối"}
+        step = f" {done}/{total}" if done is not None and total else ""
+        status.message = f"{stages.get(stage, stage)}{step}"[:300]
 
     try:
         from classifiers.train import retrain
@@ -63,7 +75,6 @@ def _retrain(app, status: RetrainStatus) -> None:
         status.state, status.message = "failed", f"Huấn luyện thất bại: {exc}"[:500]
     finally:
         status.finished_at = datetime.now(timezone.utc)
-        app.state.model_version = None
 
 
 @router.get("/model")
