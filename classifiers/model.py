@@ -1,0 +1,174 @@
+"""The trained classifier: probabilities → decisions → ``Prediction`` records with reasons.
+
+Four outputs per item. ``relevant`` (calibrated probability against a threshold chosen on grouped
+cross-validation); for relevant items ``sentiment`` (negative when its probability reaches the
+negative threshold, else the likelier of neutral/positive), ``misleading`` (probability against its
+threshold) and ``category`` (most probable). Items that are not relevant are always neutral, not
+misleading and ``not_relevant`` (LABELS.md). ``decide`` is the one place these rules live: the
+cross-validated report uses it too.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+
+from classifiers import artifact
+from classifiers.corpus import SENTIMENTS, compose_text
+from classifiers.features import Featurizer
+from classifiers.reasons import ReasonFinder
+
+CONTRACT_KEYS = ("id", "relevant", "relevance", "sentiment", "sentiment_scores", "misleading",
+                 "misleading_score", "category", "model_version", "reasons")
+
+
+@dataclass
+class Prediction:
+    id: Any
+    relevant: bool
+    relevance: float
+    sentiment: str
+    sentiment_scores: dict[str, float]
+    misleading: bool
+    misleading_score: float
+    category: str
+    model_version: str
+    reasons: list[str] = field(default_factory=list)
+    uncertainty: float = 0.0
+
+    def as_contract(self) -> dict[str, Any]:
+        """The classify contract: exactly ``CONTRACT_KEYS``."""
+        data = asdict(self)
+        return {key: data[key] for key in CONTRACT_KEYS}
+
+
+@dataclass
+class Probabilities:
+    relevance: np.ndarray  # (n,)
+    sentiment: np.ndarray  # (n, 3) in SENTIMENTS order, given relevant
+    misleading: np.ndarray  # (n,), given relevant
+    category: np.ndarray  # (n, k) in ``categories`` order, given relevant
+    categories: list[str]
+
+
+@dataclass(frozen=True)
+class Decision:
+    relevant: bool
+    sentiment: str
+    misleading: bool
+    category: str
+    uncertainty: float
+
+
+def _logit(p: float) -> float:
+    p = min(max(p, 1e-6), 1 - 1e-6)
+    return math.log(p / (1 - p))
+
+
+def decide(probs: Probabilities, i: int, thresholds: Mapping[str, float]) -> Decision:
+    """The decision rules (module docstring) for item ``i``."""
+    p_rel = float(probs.relevance[i])
+    margins = [abs(_logit(p_rel) - _logit(thresholds["relevance"]))]
+    if p_rel < thresholds["relevance"]:
+        return Decision(False, "neutral", False, "not_relevant", margins[0])
+    p_sent = probs.sentiment[i]
+    p_neg = float(p_sent[0])
+    if p_neg >= thresholds["negative"]:
+        sentiment = "negative"
+    else:
+        sentiment = "positive" if p_sent[2] > p_sent[1] else "neutral"
+    margins.append(abs(_logit(p_neg) - _logit(thresholds["negative"])))
+    p_mis = float(probs.misleading[i])
+    margins.append(abs(_logit(p_mis) - _logit(thresholds["misleading"])))
+    category = probs.categories[int(np.argmax(probs.category[i]))]
+    return Decision(True, sentiment, p_mis >= thresholds["misleading"], category, min(margins))
+
+
+class Classifier:
+    """A loaded model artifact (see ``classifiers.train`` for how it is built)."""
+
+    def __init__(self, payload: dict[str, Any], path: Path | None = None):
+        self.payload = payload
+        self.path = path
+        self.version: str = payload["version"]
+        self.thresholds: dict[str, float] = dict(payload["thresholds"])
+        self.featurizer = Featurizer(payload["vectorizers"])
+        self.models = {name: payload[name] for name in ("relevance", "sentiment", "misleading", "category")}
+
+    @cached_property
+    def reasons(self) -> ReasonFinder:
+        return ReasonFinder(self.featurizer, self.models, self.payload.get("accents", {}))
+
+    def probabilities_for_matrix(self, X) -> Probabilities:
+        return probabilities(self.models, X)
+
+    def probabilities(self, texts: Sequence[str]) -> tuple[Any, Probabilities]:
+        X = self.featurizer.transform(texts)
+        return X, probabilities(self.models, X)
+
+    def predict(self, records: Sequence[Mapping[str, Any]]) -> list[Prediction]:
+        """One ``Prediction`` per record, in order; records need ``title`` (``snippet``/``summary``
+        and ``text`` optional)."""
+        if not records:
+            return []
+        X, probs = self.probabilities([compose_text(dict(r)) for r in records])
+        decisions = [decide(probs, i, self.thresholds) for i in range(len(records))]
+        reasons = self.reasons.explain(X, decisions, probs)
+        out = []
+        for i, (record, d) in enumerate(zip(records, decisions)):
+            if d.relevant:
+                scores = {s: round(float(p), 4) for s, p in zip(SENTIMENTS, probs.sentiment[i])}
+            else:
+                scores = {"negative": 0.0, "neutral": 1.0, "positive": 0.0}
+            p_rel = float(probs.relevance[i])
+            out.append(Prediction(
+                id=record.get("id"), relevant=d.relevant, relevance=round(p_rel, 4),
+                sentiment=d.sentiment, sentiment_scores=scores, misleading=d.misleading,
+                misleading_score=round(float(probs.misleading[i]) * (1.0 if d.relevant else p_rel), 4),
+                category=d.category, model_version=self.version, reasons=reasons[i],
+                uncertainty=round(d.uncertainty, 4),
+            ))
+        return out
+
+
+def probabilities(models: Mapping[str, Any], X) -> Probabilities:
+    sentiment = models["sentiment"]
+    order = [list(sentiment.classes_).index(s) for s in SENTIMENTS]
+    category = models["category"]
+    return Probabilities(
+        relevance=models["relevance"].predict_proba(X)[:, 1],
+        sentiment=sentiment.predict_proba(X)[:, order],
+        misleading=models["misleading"].predict_proba(X)[:, 1],
+        category=category.predict_proba(X),
+        categories=[str(c) for c in category.classes_],
+    )
+
+
+_CACHE: dict[tuple[str, float], Classifier] = {}
+
+
+def resolve_model_path(path: Path | str | None = None) -> Path:
+    """``path``, else BHXH_MODEL_PATH, else the newest ``<data_dir>/models/*.skops``, else shipped."""
+    if path is not None:
+        return Path(path)
+    from monitor.settings import load_settings
+
+    settings = load_settings()
+    if settings.model_path:
+        return Path(settings.model_path)
+    trained = sorted((settings.data_dir / "models").glob("*.skops"), key=lambda p: p.stat().st_mtime)
+    return trained[-1] if trained else artifact.SHIPPED
+
+
+def load_classifier(path: Path | str | None = None) -> Classifier:
+    """Load (and cache, per file and modification time) a classifier artifact."""
+    resolved = resolve_model_path(path)
+    key = (str(resolved.resolve()), resolved.stat().st_mtime if resolved.exists() else 0.0)
+    if key not in _CACHE:
+        _CACHE[key] = Classifier(artifact.load(resolved), resolved)
+    return _CACHE[key]

@@ -1,0 +1,269 @@
+"""Training: examples → features → four calibrated linear models → thresholds → artifact.
+
+``train_payload`` is the whole recipe (deterministic for a fixed ``TrainConfig.seed``):
+1. every training example is used twice, as written and stripped of diacritics;
+2. TF-IDF features (``classifiers.features``) are fitted on the training texts;
+3. relevance is learnt on all examples; sentiment, misleading and category on relevant ones only;
+   each is a linear SVM whose scores are calibrated to probabilities (sigmoid) on grouped folds;
+4. the decision thresholds come from grouped, cross-validated predictions (``choose_thresholds``):
+   relevance and negative sentiment at the best F1; misleading at the best F1 among thresholds that
+   keep recall >= ``MISLEADING_MIN_RECALL``.
+
+``retrain`` adds officers' reviews, saves the artifact under ``<data_dir>/models/`` and records a
+``ModelRun``; the web page's retrain button and ``bhxh-monitor train`` both call it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import warnings
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Callable, Iterable, Sequence
+
+import numpy as np
+from sklearn.calibration import CalibratedClassifierCV
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import StratifiedGroupKFold
+from sklearn.svm import LinearSVC
+
+from classifiers import artifact, metrics
+from classifiers.corpus import Example, load_corpus, load_seed
+from classifiers.features import Featurizer, make_vectorizers
+from classifiers.grouping import story_groups
+from classifiers.model import Probabilities, decide, probabilities
+from classifiers.text import fold
+
+Progress = Callable[[str, int, int], None]  # (stage, done, total)
+MISLEADING_MIN_RECALL = 0.85
+GRID = np.round(np.arange(0.05, 0.951, 0.01), 2)
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    seed: int = 13
+    folds: int = 5
+    calibration_folds: int = 3
+    max_features: int = 40000
+    C: dict[str, float] = field(default_factory=lambda: {
+        "relevance": 0.5, "sentiment": 0.5, "misleading": 0.5, "category": 0.5})
+    class_weight: dict[str, Any] = field(default_factory=lambda: {
+        "relevance": None, "sentiment": "balanced", "misleading": "balanced", "category": "balanced"})
+
+
+def _quiet(progress: Progress | None) -> Progress:
+    return progress or (lambda stage, done, total: None)
+
+
+def _estimator(name: str, config: TrainConfig, y: Sequence[Any], groups: Sequence[int]):
+    base = LinearSVC(C=config.C[name], class_weight=config.class_weight[name], random_state=config.seed)
+    smallest = min(np.unique(np.asarray(y), return_counts=True)[1])
+    n_cal = min(config.calibration_folds, int(smallest), len(set(groups)))
+    if n_cal < 2:
+        return base  # too few examples of some class to calibrate on held-out folds
+    splits = list(StratifiedGroupKFold(n_cal, shuffle=True, random_state=config.seed).split(
+        np.zeros(len(y)), y, groups))
+    return CalibratedClassifierCV(base, method="sigmoid", cv=splits, ensemble=False)
+
+
+def _fit(model, X, y):
+    model.fit(X, y)
+    if isinstance(model, CalibratedClassifierCV):
+        model.cv = len(model.cv)  # the fold index arrays are not needed to predict
+    for base in [c.estimator for c in getattr(model, "calibrated_classifiers_", [])] or [model]:
+        base.coef_ = base.coef_.astype(np.float32)  # half the artifact, same decisions
+    return model
+
+
+def fit_models(examples: Sequence[Example], groups: Sequence[int], config: TrainConfig) -> dict[str, Any]:
+    """Featurizer and the four models (no thresholds), trained on ``examples`` and stripped copies."""
+    rows = list(examples) + [e.stripped() for e in examples]
+    row_groups = np.asarray(list(groups) * 2)
+    featurizer = Featurizer(make_vectorizers(config.max_features)).fit([e.text for e in rows])
+    X = featurizer.transform([e.text for e in rows])
+    rel = np.array([e.relevant for e in rows])
+    models: dict[str, Any] = {}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        warnings.filterwarnings("ignore", message=".*least populated class.*")
+        y = rel
+        models["relevance"] = _fit(_estimator("relevance", config, y, row_groups), X, y)
+        Xr, gr = X[rel], row_groups[rel]
+        targets = {
+            "sentiment": np.array([e.sentiment for e in rows])[rel],
+            "misleading": np.array([e.misleading for e in rows])[rel],
+            "category": np.array([e.category for e in rows])[rel],
+        }
+        for name, y in targets.items():
+            models[name] = _fit(_estimator(name, config, y, gr), Xr, y)
+    return {"vectorizers": featurizer.vectorizers, **models}
+
+
+def _probs(parts: dict[str, Any], texts: Sequence[str]) -> Probabilities:
+    return probabilities(parts, Featurizer(parts["vectorizers"]).transform(texts))
+
+
+def _best_f1(truth: np.ndarray, scores: np.ndarray, min_recall: float = 0.0) -> float:
+    best, best_t = (-1.0, -1.0), 0.5
+    for t in GRID:
+        pred = scores >= t
+        tp = float(np.sum(pred & truth))
+        recall = tp / max(truth.sum(), 1)
+        f1 = 2 * tp / max(pred.sum() + truth.sum(), 1)
+        key = (1.0 if recall >= min_recall else 0.0, f1 if recall >= min_recall else recall)
+        if key > best:
+            best, best_t = key, float(t)
+    return best_t
+
+
+def choose_thresholds(examples: Sequence[Example], probs: Probabilities) -> dict[str, float]:
+    """Decision thresholds from held-out probabilities (see the module docstring)."""
+    rel = np.array([e.relevant for e in examples])
+    neg = np.array([e.sentiment == "negative" for e in examples])[rel]
+    mis = np.array([e.misleading for e in examples])[rel]
+    return {
+        "relevance": _best_f1(rel, probs.relevance),
+        "negative": _best_f1(neg, probs.sentiment[rel, 0]),
+        "misleading": _best_f1(mis, probs.misleading[rel], MISLEADING_MIN_RECALL),
+    }
+
+
+def _subset(probs: Probabilities, idx: np.ndarray) -> Probabilities:
+    return Probabilities(probs.relevance[idx], probs.sentiment[idx], probs.misleading[idx],
+                         probs.category[idx], probs.categories)
+
+
+def _empty_probs(n: int, categories: list[str]) -> Probabilities:
+    return Probabilities(np.zeros(n), np.zeros((n, 3)), np.zeros(n), np.zeros((n, len(categories))),
+                         categories)
+
+
+def _store(target: Probabilities, idx: np.ndarray, probs: Probabilities) -> None:
+    target.relevance[idx] = probs.relevance
+    target.sentiment[idx] = probs.sentiment
+    target.misleading[idx] = probs.misleading
+    cols = [target.categories.index(c) for c in probs.categories]
+    target.category[np.ix_(idx, cols)] = probs.category
+
+
+def cross_validate(examples: Sequence[Example], config: TrainConfig,
+                   progress: Progress | None = None) -> tuple[dict[str, Any], dict[str, float]]:
+    """Grouped k-fold report over the corpus items (seed and review examples only train), and the
+    thresholds chosen on all held-out predictions. Each fold is scored with thresholds chosen on the
+    other folds' predictions, so no figure is tuned on the items it measures."""
+    progress = _quiet(progress)
+    groups = np.asarray(story_groups(examples))
+    evaluated = np.array([not e.origin.startswith(("seed:", "review")) for e in examples])
+    if not evaluated.any():
+        evaluated[:] = True
+    categories = sorted({e.category for e in examples if e.relevant})
+    oof = {"accented": _empty_probs(len(examples), categories),
+           "stripped": _empty_probs(len(examples), categories)}
+    strata = [e.category for e in examples]
+    folder = StratifiedGroupKFold(config.folds, shuffle=True, random_state=config.seed)
+    fold_of = np.full(len(examples), -1)
+    for k, (train, test) in enumerate(folder.split(np.zeros(len(examples)), strata, groups)):
+        progress("cross-validation", k, config.folds)
+        test = test[evaluated[test]]
+        fold_of[test] = k
+        parts = fit_models([examples[i] for i in train], groups[train], config)
+        _store(oof["accented"], test, _probs(parts, [examples[i].text for i in test]))
+        _store(oof["stripped"], test, _probs(parts, [fold(examples[i].text) for i in test]))
+    progress("cross-validation", config.folds, config.folds)
+    idx = np.flatnonzero(evaluated)
+    ev = [examples[i] for i in idx]
+    thresholds = choose_thresholds(ev, _subset(oof["accented"], idx))
+    report: dict[str, Any] = {"folds": config.folds, "evaluated": int(len(idx)),
+                              "thresholds": thresholds, "headline": {}}
+    truth = {"relevant": [e.relevant for e in ev], "sentiment": [e.sentiment for e in ev],
+             "misleading": [e.misleading for e in ev], "category": [e.category for e in ev]}
+    for variant, probs in oof.items():
+        predicted: dict[str, list] = {"relevant": [], "sentiment": [], "misleading": [], "category": []}
+        per_fold = {}
+        for k in range(config.folds):
+            others = idx[fold_of[idx] != k]
+            per_fold[k] = choose_thresholds([examples[i] for i in others], _subset(oof["accented"], others))
+        for i in idx:
+            d = decide(probs, i, per_fold[fold_of[i]])
+            for key, value in zip(predicted, (d.relevant, d.sentiment, d.misleading, d.category)):
+                predicted[key].append(value)
+        report[variant] = metrics.report_block(truth, predicted)
+        report["headline"][variant] = metrics.headline(report[variant])
+    return report, thresholds
+
+
+def accent_map(parts: dict[str, Any]) -> dict[str, str]:
+    """Folded term → its commonest accented spelling in the raw vocabulary (lowest IDF wins)."""
+    raw = parts["vectorizers"]["raw"]
+    best: dict[str, tuple[float, str]] = {}
+    for term, column in raw.vocabulary_.items():
+        key, idf = fold(term), float(raw.idf_[column])
+        if key != term and (key not in best or idf < best[key][0]):
+            best[key] = (idf, term)
+    return {k: v for k, (_, v) in best.items()}
+
+
+def data_fingerprint(examples: Sequence[Example], config: TrainConfig) -> str:
+    digest = hashlib.sha256(json.dumps(asdict(config), sort_keys=True).encode())
+    for e in examples:
+        digest.update(json.dumps([e.id, e.text, e.relevant, e.sentiment, e.misleading, e.category],
+                                 ensure_ascii=False).encode())
+    return digest.hexdigest()
+
+
+def train_payload(examples: Sequence[Example], config: TrainConfig = TrainConfig(), *,
+                  progress: Progress | None = None, today: str | None = None) -> dict[str, Any]:
+    """Cross-validate, then fit on everything: the artifact's contents (module docstring)."""
+    progress = _quiet(progress)
+    if not any(e.relevant for e in examples) or all(e.relevant for e in examples):
+        raise ValueError("train: need both relevant and not relevant examples")
+    report, thresholds = cross_validate(examples, config, progress)
+    progress("final model", 0, 1)
+    parts = fit_models(examples, story_groups(examples), config)
+    progress("final model", 1, 1)
+    today = today or datetime.now(timezone.utc).strftime("%Y.%m.%d")
+    return {
+        "format": artifact.FORMAT,
+        "version": f"{today}-{data_fingerprint(examples, config)[:7]}",
+        "thresholds": thresholds,
+        "accents": accent_map(parts),
+        "report": report,
+        "examples": len(examples),
+        **parts,
+    }
+
+
+def training_examples(corpus_paths: Iterable[Path] | None = None, reviews: Sequence[Example] = ()) -> list[Example]:
+    """Corpus (where present; evaluation period excluded) + seed set + officers' reviews."""
+    return load_corpus(corpus_paths) + load_seed() + list(reviews)
+
+
+def retrain(sessions, settings, *, corpus_paths=None, progress: Progress | None = None,
+            config: TrainConfig = TrainConfig()):
+    """Train on corpus + seed + reviews, save ``<data_dir>/models/<version>.skops``, mark the
+    reviews used and record a ``ModelRun`` (returned)."""
+    from sqlalchemy import select, update
+
+    from classifiers.reviews import review_examples
+    from monitor.models import ModelRun, Review
+
+    with sessions() as session:
+        reviews = review_examples(session)
+    payload = train_payload(training_examples(corpus_paths, reviews), config, progress=progress)
+    path = artifact.save(payload, Path(settings.data_dir) / "models" / f"{payload['version']}.skops")
+    item_ids = [int(e.id.split(":")[1]) for e in reviews]
+    with sessions() as session, session.begin():
+        if item_ids:
+            session.execute(update(Review).where(Review.item_id.in_(item_ids), Review.trained_in.is_(None))
+                            .values(trained_in=payload["version"]))
+        run = session.scalar(select(ModelRun).where(ModelRun.version == payload["version"]))
+        if run is None:
+            run = ModelRun(version=payload["version"])
+            session.add(run)
+        run.examples, run.reviews_used = payload["examples"], len(reviews)
+        run.report, run.artifact_path = payload["report"], str(path)
+        session.flush()
+        session.expunge(run)
+    return run
