@@ -8,13 +8,17 @@ import io
 import os
 import re
 import stat
+import sys
+import time
+import types
+from html import escape
 
 import pytest
 from openpyxl import load_workbook
 from sqlalchemy import func, select
 from starlette.testclient import TestClient
 
-from monitor.models import AuditLog, Review, Rumour, Ticket, TicketEvent
+from monitor.models import AuditLog, Classification, Item, Review, Rumour, Ticket, TicketEvent
 from monitor.settings import Settings
 from monitor.web.render import plain, safe_url
 from monitor.web.security import safe_next, session_secret
@@ -157,7 +161,6 @@ def test_queue_puts_flagged_items_first_and_drops_reviewed_ones(web):
     token = login(web)
     ids = _queue_ids(web.get("/review").text)
     with web.sessions() as session:
-        from monitor.models import Classification
         rows = {c.item_id: c for c in session.scalars(select(Classification))}
     flags = [rows[i].relevant and (rows[i].sentiment == "negative" or rows[i].misleading) for i in ids]
     assert flags == sorted(flags, reverse=True) and flags[0]
@@ -172,7 +175,6 @@ def test_queue_filters_by_sentiment_and_source(web):
     login(web)
     positive = _queue_ids(web.get("/review?sentiment=positive").text)
     with web.sessions() as session:
-        from monitor.models import Classification, Item
         want = {c.item_id for c in session.scalars(select(Classification).where(Classification.sentiment == "positive"))}
         assert positive and set(positive) == want
         source = web.seed.source_ids[1]
@@ -318,7 +320,6 @@ def test_retraining_is_admin_only_and_shows_untrained_reviews(web, monkeypatch):
         calls.append(settings)
         return type("Run", (), {"version": "test-2"})()
 
-    import types, sys
     monkeypatch.setitem(sys.modules, "classifiers.train", types.SimpleNamespace(retrain=fake_retrain))
     admin_token = login(web, ADMIN)
     web.post("/model/retrain", data={"csrf_token": admin_token})
@@ -326,7 +327,6 @@ def test_retraining_is_admin_only_and_shows_untrained_reviews(web, monkeypatch):
     for _ in range(200):
         if status.state != "running":
             break
-        import time
         time.sleep(0.01)
     assert calls and status.state == "done" and status.version == "test-2"
     assert "test-2" in web.get("/model").text
@@ -344,7 +344,6 @@ def test_dashboard_shows_backlog_tickets_and_feed_health(web):
 
 def test_title_of_hostile_item_is_shown_verbatim(web):
     login(web)
-    from html import escape
     assert escape(XSS_TITLE, quote=False) in web.get("/review").text.replace("&#34;", '"').replace("&#39;", "'")
 
 
