@@ -144,14 +144,17 @@ def search_items(session: Session, filters: ItemFilters, *, limit: int = 50,
     """One page of items matching ``filters`` (newest first) with their newest classification,
     and the total number of matches."""
     join = and_(Classification.item_id == Item.id, latest_classification())
-    base = select(Item, Classification).outerjoin(Classification, join)
+    order = (Item.published_at.desc(), Item.id.desc())
     if filters.needs_classification:
-        base = select(Item, Classification).join(Classification, join)
-    base = apply_filters(base, session, filters)
-    rows = session.execute(base.order_by(Item.published_at.desc(), Item.id.desc())
-                           .limit(limit).offset(offset)).all()
-    counted = select(func.count(Item.id))
-    if filters.needs_classification:
-        counted = counted.join(Classification, join)
-    total = session.scalar(apply_filters(counted, session, filters))
-    return [(row[0], row[1]) for row in rows], int(total or 0)
+        stmt = apply_filters(select(Item.id).join(Classification, join), session, filters)
+        counted = apply_filters(select(func.count(Item.id)).join(Classification, join), session, filters)
+    else:
+        # Page the items alone (index on published_at), then fetch the page's classifications.
+        stmt = apply_filters(select(Item.id), session, filters)
+        counted = apply_filters(select(func.count(Item.id)), session, filters)
+    ids = list(session.scalars(stmt.order_by(*order).limit(limit).offset(offset)))
+    items = {i.id: i for i in session.scalars(select(Item).where(Item.id.in_(ids)))} if ids else {}
+    labels = {c.item_id: c for c in session.scalars(
+        select(Classification).where(Classification.item_id.in_(ids), latest_classification()))} if ids else {}
+    total = session.scalar(counted)
+    return [(items[i], labels.get(i)) for i in ids], int(total or 0)
