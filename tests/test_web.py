@@ -18,7 +18,7 @@ from openpyxl import load_workbook
 from sqlalchemy import func, select
 from starlette.testclient import TestClient
 
-from monitor.models import AuditLog, Classification, Item, Review, Rumour, Ticket, TicketEvent
+from monitor.models import AuditLog, Classification, Item, Review, Rumour, Ticket, TicketEvent, User
 from monitor.settings import Settings
 from monitor.web.render import plain, safe_url
 from monitor.web.security import safe_next, session_secret
@@ -26,7 +26,7 @@ from monitor.web.security import safe_next, session_secret
 from webapp import ADMIN, REVIEWER, XSS_TITLE, build
 
 PAGES = ["/", "/review", "/tickets", "/tickets/1", "/search", "/rumours", "/rumours/1", "/rumours/new",
-         "/model", "/audit", "/dashboard/chart.png", "/search/export.csv", "/search/export.xlsx"]
+         "/model", "/audit", "/users", "/dashboard/chart.png", "/search/export.csv", "/search/export.xlsx"]
 
 
 @pytest.fixture
@@ -386,3 +386,24 @@ def test_error_pages_keep_navigation_for_signed_in_officers(web):
     response = web.get("/tickets/999999", headers={"accept": "text/html"})
     assert response.status_code == 404 and "không tìm thấy phiếu" in response.text
     assert 'href="/review"' in response.text and "Nguyễn Thị Hương" in response.text
+
+
+def test_admin_manages_users_and_a_disabled_officer_is_logged_out(web):
+    reviewer = TestClient(web.app, base_url="http://127.0.0.1")
+    login(reviewer)
+    assert reviewer.get("/users").status_code == 403
+    token = login(web, ADMIN)
+    short = web.post("/users", data={"username": "lan", "password": "ngan", "role": "reviewer", "csrf_token": token})
+    assert short.status_code == 400 and "8" in short.text
+    web.post("/users", data={"username": "lan", "display_name": "Phạm Thị Lan", "password": "mat-khau-cua-lan",
+                             "role": "reviewer", "csrf_token": token})
+    with web.sessions() as session:
+        lan = session.scalar(select(User).where(User.username == "lan"))
+        canbo = session.scalar(select(User).where(User.username == REVIEWER[0]))
+        me = session.scalar(select(User).where(User.username == ADMIN[0]))
+    assert lan.role == "reviewer" and lan.password_hash.startswith("$argon2id$")
+    web.post(f"/users/{canbo.id}", data={"role": "reviewer", "active": "0", "csrf_token": token})
+    assert reviewer.get("/review", follow_redirects=False).headers["location"] == "/login"
+    assert web.post(f"/users/{me.id}", data={"role": "reviewer", "active": "1", "csrf_token": token}).status_code == 400
+    html = web.get("/audit").text
+    assert "Đổi vai trò, trạng thái người dùng" in html and "user:lan" in html

@@ -192,7 +192,7 @@ def test_inline_script_is_blocked_by_the_policy(page, web):
 def test_screenshot_of_every_page_with_vietnamese_text(page, web, shots):
     login(page, web, ADMIN)
     pages = {"dashboard": "/", "search": "/search?q=bao+hiem", "rumours": "/rumours",
-             f"rumour": f"/rumours/{web.seed.rumour_id}", "rumour-form": "/rumours/new", "model": "/model", "audit": "/audit"}
+             f"rumour": f"/rumours/{web.seed.rumour_id}", "rumour-form": "/rumours/new", "model": "/model", "audit": "/audit", "users": "/users"}
     for name, path in pages.items():
         page.goto(web.url + path)
         page.wait_for_load_state("networkidle")

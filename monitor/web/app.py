@@ -14,7 +14,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from starlette.middleware.sessions import SessionMiddleware
 
 from monitor.settings import Settings
-from monitor.web import audit, auth, csrf, dashboard, model_page, review, rumours, search_page, tickets
+from monitor.web import (audit, auth, csrf, dashboard, model_page, review, rumours, search_page, tickets,
+                         users_page)
 from monitor.web.counts import CountCache
 from monitor.web.deps import LoginRequired, current_user
 from monitor.web.model_page import RetrainStatus
@@ -38,7 +39,7 @@ def create_app(settings: Settings, sessions: sessionmaker[Session], config=None)
                        max_age=SESSION_MAX_AGE_S, same_site="lax", https_only=settings.secure_cookies)
     app.add_middleware(SecurityHeadersMiddleware)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    for module in (auth, dashboard, review, tickets, search_page, rumours, model_page, audit):
+    for module in (auth, dashboard, review, tickets, search_page, rumours, model_page, audit, users_page):
         app.include_router(module.router)
     _add_error_pages(app)
     return app

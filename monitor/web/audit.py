@@ -16,7 +16,7 @@ ACTION_LABELS = {
     "ticket_note": "Ghi chú phiếu", "ticket_step": "Bước xử lý", "rumour_added": "Thêm tin đồn",
     "rumour_edited": "Sửa tin đồn", "rumour_retired": "Ngừng theo dõi tin đồn",
     "rumour_restored": "Theo dõi lại tin đồn", "retrain_started": "Huấn luyện lại mô hình",
-    "login": "Đăng nhập", "user_added": "Thêm người dùng",
+    "login": "Đăng nhập", "user_added": "Thêm người dùng", "user_changed": "Đổi vai trò, trạng thái người dùng",
 }
 FIELD_LABELS = {"relevant": "liên quan", "sentiment": "sắc thái", "misleading": "sai lệch", "category": "chủ đề"}
 
