@@ -47,8 +47,10 @@ class Example:
 
 
 def compose_text(record: dict[str, Any]) -> str:
-    """Title, lead (snippet or summary) and the start of the body, as one text."""
-    parts = [record.get("title") or ""]
+    """Title (twice: it carries the stance, and weighting it gained on grouped cross-validation),
+    lead (snippet or summary) and the start of the body, as one text."""
+    title = record.get("title") or ""
+    parts = [title, title]
     parts.append(record.get("snippet") or record.get("summary") or "")
     body = record.get("text") or ""
     if body:
