@@ -39,6 +39,7 @@ class Signal:
     category: str
     story_id: int | None = None
     misleading: bool = False
+    reach: float = 1.0
 
 
 @dataclass(frozen=True)

@@ -1,12 +1,19 @@
 """Detection: from a batch's touched stories and recent signals to findings (fired or not, severity,
 and the Vietnamese reason a ticket shows). Pure: plain data in, plain data out.
 
-Rules, in order (the first that fires names the ticket's reason):
+Rules, in order (the first that fires names the ticket's reason; parameters in ``DetectionConfig``):
 
 - ``story_burst``: the story's signals pass the burst test (``alerts.bursts``);
 - ``known_rumour``: an item of the story repeats or answers a known false claim (``alerts.rumours``);
 - ``category_burst``: the story's category as a whole passes the burst test with twice ``min_items``;
-  the ticket goes to the story with most signals in the window (the lead story).
+  the ticket goes to the story with most signals in the window (the lead story);
+- ``sustained``: ``sustained_items`` signals from ``min_outlets`` outlets within ``story_window``:
+  national outlets cover a BHXH story two or three times over days, rarely three times in six hours;
+- ``single_item``: one signal in a category that cannot wait (``single_item_categories``: scams,
+  misinformation, misconduct) from an outlet of reach at least ``single_item_min_reach``.
+
+Tuned on the real Aug 2025 - Jan 2026 stream: there, no story ever had three signals within six
+hours, so the burst rules alone would have stayed silent on every labelled crisis (see README).
 """
 
 from __future__ import annotations
@@ -42,6 +49,9 @@ class StoryState:
     rumour: tuple[str, str, float] | None = None  # (claim, fact, similarity) of a matched rumour
     rumour_id: int | None = None
     top_items: tuple[TopItem, ...] = ()
+    # A negative or misleading item arrived in this batch: only new activity can fire a rule (old
+    # signals must not reopen a ticket an officer closed when a neutral item joins the story).
+    new_signal: bool = True
 
 
 @dataclass
@@ -57,9 +67,11 @@ class Finding:
     numbers: dict = field(default_factory=dict)
 
 
-def detect(stories: list[StoryState], signals: list[bursts.Signal], now: datetime, *, window: timedelta,
-           baseline: timedelta, min_items: int, min_outlets: int) -> list[Finding]:
-    """One finding per touched story (see the module docstring for the rules)."""
+def detect(stories: list[StoryState], signals: list[bursts.Signal], now: datetime, detection) -> list[Finding]:
+    """One finding per touched story (see the module docstring for the rules); ``detection`` is a
+    ``monitor.config.DetectionConfig``."""
+    window, baseline = detection.window, detection.baseline
+    min_items, min_outlets = detection.min_items, detection.min_outlets
     baselines = bursts.category_baselines(signals, now, baseline=baseline, window=window)
     floor = bursts.MIN_BASELINE_PER_HOUR
     by_story: dict[int, list[bursts.Signal]] = {}
@@ -76,8 +88,29 @@ def detect(stories: list[StoryState], signals: list[bursts.Signal], now: datetim
             rule = "known_rumour"
         if rule is None and story.story_id in lead:
             burst, rule = lead[story.story_id], "category_burst"
+        if rule is None:
+            burst, rule = _slow_rules(story, by_story.get(story.story_id, []), rate, now, detection)
+        if not story.new_signal:
+            rule = None
         findings.append(_finding(story, burst, rule, by_story.get(story.story_id, []), now, window))
     return findings
+
+
+def _slow_rules(story: StoryState, story_signals: list[bursts.Signal], rate: float, now: datetime,
+                detection) -> tuple[bursts.Burst, str | None]:
+    """The ``sustained`` and ``single_item`` rules, reported in the same numbers as a burst."""
+    span = detection.story_window
+    burst = bursts.check_window(story_signals, now, window=span, baseline_per_hour=rate,
+                                min_items=detection.sustained_items, min_outlets=detection.min_outlets,
+                                rule="sustained", alpha=1.0)
+    if burst.fired:
+        return burst, "sustained"
+    recent = [s for s in story_signals if now - detection.window < s.at <= now]
+    if any(s.category in detection.single_item_categories and s.reach >= detection.single_item_min_reach for s in recent):
+        single = bursts.check_window(recent, now, window=detection.window, baseline_per_hour=rate,
+                                     min_items=1, min_outlets=1, rule="single_item", alpha=1.0)
+        return single, "single_item"
+    return burst, None
 
 
 def _category_leads(stories, signals, baselines, now, window, min_items, min_outlets) -> dict[int, bursts.Burst]:
@@ -120,6 +153,8 @@ RULE_LABELS = {
     "story_burst": "bùng phát tin tiêu cực/sai lệch trong một câu chuyện",
     "known_rumour": "khớp tin đồn sai sự thật đã biết",
     "category_burst": "bùng phát tin tiêu cực/sai lệch trong cả nhóm chủ đề",
+    "sustained": "câu chuyện tiêu cực kéo dài, được nhiều cơ quan báo chí đưa tin",
+    "single_item": "tin tiêu cực/sai lệch thuộc nhóm cần xử lý ngay, trên kênh có độ phủ lớn",
 }
 
 

@@ -98,9 +98,7 @@ def _batch(session: Session, items: list[Item], run: _Run) -> None:
     match_rumours(items, rows, run)
     touched = assign_stories(session, items, rows, run)
     states = refresh(session, touched, run)
-    findings = detect(states, load_signals(session, run), run.now, window=run.config.detection.window,
-                      baseline=run.config.detection.baseline, min_items=run.config.detection.min_items,
-                      min_outlets=run.config.detection.min_outlets)
+    findings = detect(states, load_signals(session, run), run.now, run.config.detection)
     act(session, findings, run)
     for item in items:
         item.detected_at = run.now
@@ -226,6 +224,7 @@ def refresh(session: Session, touched: set[int], run: _Run) -> list[StoryState]:
             weighted_reach=story.weighted_reach, official=any(run.sources.get(i.source_id, ("", 1, False))[2] for i, _c in pairs),
             rumour=(rumour.claim, rumour.fact, max(matched)[0]) if rumour else None,
             rumour_id=rumour.id if rumour else None, top_items=top,
+            new_signal=any(item.detected_at is None for item, _cls in signals),
         ))
     return states
 
@@ -246,8 +245,11 @@ def load_signals(session: Session, run: _Run) -> list[Signal]:
                or_(Classification.sentiment == "negative", Classification.misleading.is_(True)),
                Item.published_at > run.now - run.config.detection.baseline, Item.published_at <= run.now)
     )
-    return [Signal(i, at, run.sources.get(src, ("?",))[0], cat, story, bool(mis))
-            for i, at, src, story, cat, mis in session.execute(query)]
+    signals = []
+    for item_id, at, source_id, story_id, category, misleading in session.execute(query):
+        outlet, reach, _official = run.sources.get(source_id, ("?", 1.0, False))
+        signals.append(Signal(item_id, at, outlet, category, story_id, bool(misleading), reach))
+    return signals
 
 
 def act(session: Session, findings: list[Finding], run: _Run) -> None:

@@ -126,6 +126,12 @@ class DetectionConfig(_Strict):
     min_items: int = Field(3, ge=1, description="Fewest negative/misleading items in the window to open a ticket.")
     min_outlets: int = Field(2, ge=1, description="Fewest distinct outlets among them.")
     story_window: timedelta = Field(timedelta(days=3), description="How long a story stays open to new items.")
+    sustained_items: int = Field(2, ge=2, description="A story with this many negative/misleading items from min_outlets outlets within story_window opens a ticket (slow-burning national coverage).")
+    single_item_categories: list[str] = Field(
+        default_factory=lambda: ["fraud_scam_impersonation", "misinformation", "official_misconduct"],
+        description="Categories where one negative/misleading item from an outlet of reach >= single_item_min_reach opens a ticket.",
+    )
+    single_item_min_reach: float = Field(1.0, ge=0, description="Least reach_weight for the single-item rule (a forum post weighs less than a national outlet).")
     story_similarity: float = Field(0.35, gt=0, le=1, description="Cosine similarity that joins an item to a story.")
     rumour_similarity: float = Field(0.55, gt=0, le=1, description="Similarity that matches an item to a known rumour.")
     deadlines: dict[int, timedelta] = Field(
@@ -136,6 +142,14 @@ class DetectionConfig(_Strict):
     playbooks_file: Path | None = Field(None, description="Playbooks; default alerts/playbooks.yaml.")
 
     _durations = field_validator("window", "baseline", "story_window", mode="before")(_duration)
+
+    @field_validator("single_item_categories")
+    @classmethod
+    def _known_single_categories(cls, value: list[str]) -> list[str]:
+        for category in value:
+            if category not in CATEGORIES:
+                raise ValueError(f"unknown category {category!r}; one of {', '.join(CATEGORIES)}")
+        return value
 
     @field_validator("deadlines", mode="before")
     @classmethod

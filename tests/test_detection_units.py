@@ -9,10 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from alerts import bursts, playbooks, rumours
+from alerts import bursts, detect, playbooks, rumours
 from alerts.features import cosine, vector
 from alerts.severity import StoryFacts, assess, fmt
 from alerts.stories import OpenStory, StoryItem, choose_story, outlet_of, summarise
+from monitor.config import DetectionConfig
 from monitor.errors import ConfigError
 
 NOW = datetime(2025, 10, 1, 12, 0, tzinfo=timezone.utc)
@@ -169,3 +170,51 @@ def test_bad_playbook_names_file_and_key(tmp_path: Path, text, message):
     path.write_text(text, encoding="utf-8")
     with pytest.raises(ConfigError, match=message):
         playbooks.load_playbooks(path)
+
+
+def _story(story_id=1, category="payment_delay", *, rumour=None, new_signal=True):
+    return detect.StoryState(story_id, "Câu chuyện", category, 3, 3, 2.0, False, rumour=rumour,
+                             rumour_id=7 if rumour else None, new_signal=new_signal)
+
+
+def _sig(i, hours_ago, outlet, category="payment_delay", story=1, reach=1.0):
+    return bursts.Signal(i, NOW - hours_ago * H, outlet, category, story, reach=reach)
+
+
+CFG = DetectionConfig()
+CASES = [
+    # name, story, signals, expected rule
+    ("calm", _story(), [_sig(1, 1, "A")], None),
+    ("burst", _story(), [_sig(1, 3, "A"), _sig(2, 2, "B"), _sig(3, 1, "A")], "story_burst"),
+    ("sustained", _story(), [_sig(1, 40, "A"), _sig(2, 1, "B")], "sustained"),
+    ("sustained needs two outlets", _story(), [_sig(1, 40, "A"), _sig(2, 1, "A")], None),
+    ("too old for the story window", _story(), [_sig(1, 80, "A"), _sig(2, 1, "B")], None),
+    ("single scam item", _story(category="fraud_scam_impersonation"),
+     [_sig(1, 1, "A", "fraud_scam_impersonation")], "single_item"),
+    ("single scam item on a forum", _story(category="fraud_scam_impersonation"),
+     [_sig(1, 1, "A", "fraud_scam_impersonation", reach=0.3)], None),
+    ("known rumour", _story(rumour=("BHXH một lần bị bãi bỏ", "Không bãi bỏ.", 0.8)), [_sig(1, 1, "A")], "known_rumour"),
+    ("no new signal", _story(new_signal=False), [_sig(1, 3, "A"), _sig(2, 2, "B"), _sig(3, 1, "A")], None),
+    ("category burst goes to the lead story", _story(story_id=1),
+     [_sig(i, 0.5 * i, "ABC"[i % 3], story=1 if i < 3 else 100 + i) for i in range(1, 8)], "category_burst"),
+]
+
+
+@pytest.mark.parametrize("name,story,signals,rule", CASES, ids=[c[0] for c in CASES])
+def test_detection_rules(name, story, signals, rule):
+    (finding,) = detect.detect([story], signals, NOW, CFG)
+    assert finding.rule == rule
+    assert finding.fired is (rule is not None)
+    if rule:
+        assert finding.reason.startswith("Quy tắc: ") and "Mức độ" in finding.reason
+
+
+def test_category_burst_alone_fires_for_the_lead_story():
+    # Six scattered single-item stories in one quiet category: none bursts alone, the category does.
+    signals = [_sig(i, 0.5 * i, "ABC"[i % 3], story=i) for i in range(1, 7)]
+    stories = [_story(story_id=i) for i in (1, 2)]
+    cfg = DetectionConfig(sustained_items=5)
+    findings = {f.story_id: f for f in detect.detect(stories, signals, NOW, cfg)}
+    assert findings[1].rule == "category_burst"
+    assert findings[2].rule is None
+    assert "cả nhóm chủ đề" in findings[1].reason
