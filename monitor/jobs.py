@@ -57,6 +57,22 @@ def guarded(name: str, func: Callable[[], Any]) -> Callable[[], Any]:
     return run
 
 
+class TimedClassifier:
+    """A classifier whose ``predict`` reports its per-item latency and volume to ``/metrics``."""
+
+    def __init__(self, classifier):
+        self.inner = classifier
+        self.version = classifier.version
+
+    def predict(self, records):
+        started = time.perf_counter()
+        predictions = self.inner.predict(records)
+        if predictions:
+            metrics.CLASSIFY_SECONDS.observe((time.perf_counter() - started) / len(predictions))
+            metrics.ITEMS_CLASSIFIED.inc(len(predictions))
+        return predictions
+
+
 class ClassifierHolder:
     """The classifier in use; reloads when a newer artifact appears (e.g. after a retrain)."""
 
@@ -78,7 +94,7 @@ class ClassifierHolder:
         with self._lock:
             signature = self._newest_signature()
             if self._classifier is None or signature != self._signature:
-                self._classifier = load_classifier(self.settings.model_path)
+                self._classifier = TimedClassifier(load_classifier(self.settings.model_path))
                 self._signature = signature
                 log.info("classifier loaded", extra={"model_version": self._classifier.version})
             return self._classifier

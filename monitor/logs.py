@@ -49,5 +49,6 @@ def setup_logging(level: str = "INFO", fmt: str = "text") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
-    for noisy in ("httpx", "httpcore", "apscheduler.executors.default", "uvicorn.access"):
+    for noisy in ("httpx", "httpcore", "apscheduler.executors.default", "apscheduler.scheduler",
+                  "alembic.runtime.plugins", "uvicorn.access"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
