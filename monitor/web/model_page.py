@@ -50,7 +50,9 @@ def model_version(app) -> str:
         try:
             from classifiers.model import load_classifier
 
-            version = str(load_classifier(settings.model_path).version)
+            # This app's settings (not the environment's): model_path, else the newest trained one.
+            path = settings.model_path or (signature[1] or None)
+            version = str(load_classifier(path).version)
         except Exception as exc:  # no model yet, or classifiers not built: say so on the page
             log.info("no classifier loaded", extra={"error": str(exc)[:200]})
             version = ""
