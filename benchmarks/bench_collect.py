@@ -82,7 +82,7 @@ def main(argv: list[str] | None = None) -> dict:
                 "sources": [{"name": f"Báo {f}", "url": f"http://127.0.0.1:{port}/f{f}.xml"} for f in range(args.feeds)],
             })
             started, cpu = time.perf_counter(), time.process_time()
-            summary = collect_once(sessions, config)
+            summary = collect_once(sessions, config, parse_workers=2)
             wall, cpu = time.perf_counter() - started, time.process_time() - cpu
 
             engine.dispose()

@@ -20,13 +20,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import multiprocessing
-import os
 import queue
 import random
 import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta, timezone
 
@@ -110,13 +110,16 @@ class CollectSummary:
 
 def collect_once(sessions: sessionmaker[Session], config: FeedsConfig, *, now: datetime | None = None,
                  transport: httpx.AsyncBaseTransport | None = None, only: list[str] | None = None,
-                 due_only: bool = False, rng: random.Random | None = None) -> CollectSummary:
-    """One pass (stages in the module docstring). Never raises because one source failed."""
+                 due_only: bool = False, rng: random.Random | None = None, parse_workers: int = 0) -> CollectSummary:
+    """One pass (stages in the module docstring). Never raises because one source failed.
+
+    ``parse_workers`` >= 2 parses in that many worker processes when the pass has many sources (the
+    CLI and the benchmark ask for it; a library caller's ``__main__`` must then be import-safe)."""
     now = now or datetime.now(timezone.utc)
     rng = rng or random.Random()
     summary = CollectSummary(started_at=now)
     targets = select_targets(sessions, config, now, only=only, due_only=due_only)
-    for target, result, parsed in fetch_and_parse(targets, config, transport, summary.seconds):
+    for target, result, parsed in fetch_and_parse(targets, config, transport, summary.seconds, parse_workers):
         entries, warnings = settle_parse(target, result, parsed)
         clock = time.perf_counter()
         summary.outcomes.append(store_result(sessions, config, target, result, entries, warnings, now, rng))
@@ -143,13 +146,13 @@ def select_targets(sessions: sessionmaker[Session], config: FeedsConfig, now: da
                 for s in sources]
 
 
-def fetch_and_parse(targets: list[Target], config: FeedsConfig, transport, seconds: dict[str, float]
-                    ) -> Iterator[tuple[Target, FetchResult, ParsedDocuments]]:
+def fetch_and_parse(targets: list[Target], config: FeedsConfig, transport, seconds: dict[str, float],
+                    parse_workers: int = 0) -> Iterator[tuple[Target, FetchResult, ParsedDocuments]]:
     """Fetch and parse every target, yielding each as soon as it is ready, so the caller stores one
     source while others are still being fetched and parsed. Fetching runs on an event loop in a
     background thread; parsing (CPU-bound, feedparser) in worker processes for big passes."""
     ready: queue.Queue = queue.Queue()
-    pool = _parse_pool(len(targets))
+    pool = _parse_pool(len(targets), parse_workers)
 
     def produce() -> None:
         try:
@@ -176,25 +179,38 @@ _DONE = object()
 PARALLEL_PARSE_MIN_SOURCES = 64  # below this, worker start-up costs more than it saves
 
 
-def _parse_pool(sources: int) -> ProcessPoolExecutor | None:
-    workers = min(2, os.cpu_count() or 1)
+def _parse_pool(sources: int, workers: int) -> ProcessPoolExecutor | None:
     if sources < PARALLEL_PARSE_MIN_SOURCES or workers < 2:
         return None
     # forkserver: never fork a process that holds database connections and scheduler threads.
     return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("forkserver"))
 
 
+async def _parse(loop, pools: list, documents, target: Target) -> ParsedDocuments:
+    """In the worker pool if there is one; in a thread if there is none or it broke (a worker that
+    died, or a caller's ``__main__`` that cannot be re-imported by the workers)."""
+    if pools[0] is not None:
+        try:
+            return await loop.run_in_executor(pools[0], parse_documents, documents)
+        except (BrokenProcessPool, OSError, RuntimeError) as exc:
+            log.warning("parse workers unavailable; parsing in-process",
+                        extra={"source": target.name, "error": f"{type(exc).__name__}: {exc}"})
+            pools[0] = None
+    return await loop.run_in_executor(None, parse_documents, documents)
+
+
 async def _fetch_then_parse(targets: list[Target], config: FeedsConfig, transport, pool, ready: queue.Queue,
                             seconds: dict[str, float]) -> None:
     loop = asyncio.get_running_loop()
     started = time.perf_counter()
+    pools = [pool]
 
     async def one(target: Target, fetcher: Fetcher) -> None:
         result = await fetcher.fetch(target.url, etag=target.etag, last_modified=target.last_modified)
         seconds["fetch"] = time.perf_counter() - started  # until the last answer: the fetch stage's span
         parsed = ParsedDocuments()
         if result.documents:
-            parsed = await loop.run_in_executor(pool, parse_documents, result.documents)
+            parsed = await _parse(loop, pools, result.documents, target)
             seconds["parse"] += parsed.seconds
         result.documents = []  # the bytes are no longer needed
         ready.put((target, result, parsed))

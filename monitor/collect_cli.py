@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import click
@@ -21,7 +22,7 @@ def collect_command(once: bool, only: tuple[str, ...], as_json: bool, feeds: Pat
     """Collect feeds into the database: once, or on each source's schedule until interrupted."""
     config = load_feeds_option(feeds)
     if once:
-        summary = collect_once(ctx.sessions, config, only=list(only) or None)
+        summary = collect_once(ctx.sessions, config, only=list(only) or None, parse_workers=min(2, os.cpu_count() or 1))
         click.echo(json.dumps(summary.as_dict(), ensure_ascii=False, indent=2) if as_json else format_summary(summary))
         return
     from apscheduler.schedulers.blocking import BlockingScheduler

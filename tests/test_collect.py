@@ -372,7 +372,7 @@ def test_many_sources_parse_in_worker_processes(sessions, monkeypatch):
         names = ["a", "b", "c", "empty", "malformed"]
         files = ["outlet_a.xml", "outlet_b.xml", "outlet_c.xml", "empty.xml", "malformed.xml"]
         config = make_config([{"name": n, "url": server.add(f"/{n}.xml", feed(f))} for n, f in zip(names, files)])
-        summary = collect_once(sessions, config, now=T0)
+        summary = collect_once(sessions, config, now=T0, parse_workers=2)
     assert [o.source for o in summary.outcomes] == names  # reported in feeds.yaml order
     assert [o.new_items for o in summary.outcomes] == [2, 1, 2, 0, 2]
     assert summary.as_dict()["near_duplicates"] == 2
