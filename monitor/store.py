@@ -128,7 +128,7 @@ def _insert(session: Session, rows: list[dict], result: StoreResult) -> list[Ite
     try:
         with session.begin_nested():
             stored = [item for group in groups if group for item in session.scalars(
-                insert(Item).returning(Item, sort_by_parameter_order=True), group).all()]
+                insert(Item).returning(Item), group).all()]
     except IntegrityError:
         stored = []
         for row in rows:
