@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import zlib
 import re
+import threading
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -65,7 +66,9 @@ def from_values(values: list[int]) -> LeanMinHash:
 
 @dataclass
 class NearDupIndex:
-    """Signatures of recent items by item id. Entries older than ``window`` are evicted lazily."""
+    """Signatures of recent items by item id. Entries older than ``window`` are evicted lazily.
+    Thread-safe: scheduled jobs store from several threads (each method holds a lock briefly and
+    never waits on the database while holding it)."""
 
     threshold: float = THRESHOLD
     window: timedelta = WINDOW
@@ -74,23 +77,30 @@ class NearDupIndex:
     max_id: int = 0
     loaded: bool = False
     _evicted_before: datetime | None = None
+    _lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
 
     def __post_init__(self) -> None:
         self.lsh = MinHashLSH(threshold=self.threshold, num_perm=NUM_PERM)
 
     def add(self, item_id: int, published_at: datetime, sig: LeanMinHash) -> None:
-        if item_id in self.signatures:
-            return
-        self.lsh.insert(item_id, sig, check_duplication=False)
-        self.signatures[item_id] = (published_at, sig)
-        self.max_id = max(self.max_id, item_id)
+        with self._lock:
+            if item_id in self.signatures:
+                return
+            self.lsh.insert(item_id, sig, check_duplication=False)
+            self.signatures[item_id] = (published_at, sig)
+            self.max_id = max(self.max_id, item_id)
 
     def remove(self, item_id: int) -> None:
-        if self.signatures.pop(item_id, None) is not None:
-            self.lsh.remove(item_id)
+        with self._lock:
+            if self.signatures.pop(item_id, None) is not None:
+                self.lsh.remove(item_id)
 
     def similar(self, sig: LeanMinHash, published_at: datetime) -> list[tuple[int, float]]:
         """Indexed items within the window whose estimated Jaccard reaches the threshold, best first."""
+        with self._lock:
+            return self._similar(sig, published_at)
+
+    def _similar(self, sig: LeanMinHash, published_at: datetime) -> list[tuple[int, float]]:
         found = []
         for key in self.lsh.query(sig):
             when, other = self.signatures[key]
@@ -102,8 +112,9 @@ class NearDupIndex:
 
     def evict_older_than(self, cutoff: datetime) -> None:
         # At most once per hour of cutoff movement: a full sweep is O(n).
-        if self._evicted_before is not None and cutoff - self._evicted_before < timedelta(hours=1):
-            return
-        self._evicted_before = cutoff
-        for key in [k for k, (when, _sig) in self.signatures.items() if when < cutoff]:
-            self.remove(key)
+        with self._lock:
+            if self._evicted_before is not None and cutoff - self._evicted_before < timedelta(hours=1):
+                return
+            self._evicted_before = cutoff
+            for key in [k for k, (when, _sig) in self.signatures.items() if when < cutoff]:
+                self.remove(key)
