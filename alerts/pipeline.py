@@ -18,7 +18,7 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import delete, or_, select
 from sqlalchemy.orm import Session, sessionmaker
@@ -27,12 +27,13 @@ from alerts import playbooks as playbook_mod
 from alerts import tickets as tk
 from alerts.bursts import Signal
 from alerts.detect import Finding, StoryState, TopItem, detect
-from alerts.features import vector
+from alerts.features import cosine, vector
 from alerts.rumours import RumourView, active_rumours, correction_steps, match_rumour
 from alerts.severity import fmt
 from alerts.stories import OpenStory, StoryItem, add_to_centroid, choose_story, outlet_of, summarise
 from monitor.config import FeedsConfig
 from monitor.models import Classification, Item, Source, Story, Ticket
+from monitor.timeutil import format_local
 
 log = logging.getLogger(__name__)
 
@@ -273,8 +274,28 @@ def _steps(finding: Finding, run: _Run) -> list[dict]:
     return playbook_mod.checklist(finding.category, run.playbooks, extra=extra)
 
 
+RELATED_WITHIN = timedelta(days=30)
+
+
+def _related_ticket(session: Session, finding: Finding, run: _Run) -> Ticket | None:
+    """A ticket of the last 30 days whose story is about the same thing (a story that faded out of
+    the story window and came back): the new ticket links to it."""
+    story = session.get(Story, finding.story_id)
+    if not story or not story.centroid:
+        return None
+    best, best_score = None, run.config.detection.story_similarity
+    rows = session.execute(select(Ticket, Story.centroid).join(Story, Story.id == Ticket.story_id)
+                           .where(Ticket.opened_at >= run.now - RELATED_WITHIN, Ticket.story_id != finding.story_id))
+    for ticket, centroid in rows:
+        score = cosine(story.centroid, centroid or {})
+        if score >= best_score:
+            best, best_score = ticket, score
+    return best
+
+
 def _open(session: Session, finding: Finding, previous: Ticket | None, run: _Run) -> Ticket:
     count = len(session.scalars(select(Ticket.id).where(Ticket.story_id == finding.story_id)).all())
+    previous = previous or _related_ticket(session, finding, run)
     ticket = Ticket(
         group_key=f"story:{finding.story_id}" + (f":{count + 1}" if count else ""),
         story_id=finding.story_id, previous_ticket_id=previous.id if previous else None, state="new",
@@ -282,6 +303,8 @@ def _open(session: Session, finding: Finding, previous: Ticket | None, run: _Run
         rumour_id=finding.rumour_id, steps=_steps(finding, run), opened_at=run.now,
         deadline_at=tk.deadline_for(finding.severity, run.config.detection.deadlines, run.now), updated_at=run.now,
     )
+    if previous is not None:
+        ticket.reason += f"\nLiên quan đến phiếu #{previous.id} “{previous.title}” ({format_local(previous.opened_at)})."
     session.add(ticket)
     session.flush()
     tk.record(session, ticket, "opened", actor=tk.SYSTEM, now=run.now, to_state="new", rule=finding.rule,

@@ -94,3 +94,16 @@ def test_flare_up_reopens_the_ticket_in_monitoring(any_sessions):
         ticket = session.get(Ticket, first[0]["id"])
         assert ticket.reopened_count == 1 and ticket.acknowledged_at is None
         assert [e.kind for e in ticket.events].count("reopened") == 1
+
+
+def test_story_back_after_the_story_window_links_to_its_earlier_ticket(any_sessions):
+    t = START + timedelta(days=1)
+    again = burst(["Công ty may Hòa Phát vẫn chưa trả nợ bảo hiểm xã hội cho công nhân sau một tuần",
+                   "Công nhân may Hòa Phát tiếp tục bức xúc vì nợ BHXH chưa được giải quyết"],
+                  t + timedelta(days=6), 40_100)
+    result = _run(any_sessions, burst(DEBT_BURST[:2], t, 40_000) + again)
+    assert len(result) == 2
+    with any_sessions() as session:
+        later = session.get(Ticket, result[1]["id"])
+        assert later.previous_ticket_id == result[0]["id"]
+        assert f"Liên quan đến phiếu #{result[0]['id']}" in later.reason
