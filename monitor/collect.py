@@ -72,6 +72,7 @@ class SourceOutcome:
     error_kind: str | None = None
     warnings: list[str] = field(default_factory=list)
     next_check_at: datetime | None = None
+    silent: bool = False  # answers, but nothing new for much longer than its usual rhythm
     new_item_ids: list[int] = field(default_factory=list)
 
 
@@ -279,6 +280,11 @@ def record_health(session: Session, source: Source, config: FeedsConfig, result:
         if outcome.new_items:
             source.mean_item_gap_s = health.updated_item_gap(source.mean_item_gap_s, source.last_new_item_at, now)
             source.last_new_item_at = now
+        view = health.HealthView(True, 0, now, now, source.last_new_item_at, source.mean_item_gap_s, target.interval)
+        outcome.silent = health.is_silent(view, now, config.collect.silence_factor)
+        if outcome.silent:
+            log.warning("source silent", extra={"source": target.name, "url": target.url,
+                                                "last_new_item_at": source.last_new_item_at.isoformat()})
         delay = target.interval
     source.next_check_at = outcome.next_check_at = now + delay
     session.add(FetchAttempt(source_id=source.id, started_at=now, finished_at=now + timedelta(seconds=result.seconds),
