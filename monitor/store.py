@@ -14,7 +14,7 @@ import logging
 import threading
 import weakref
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Iterable
 
 from sqlalchemy import func, insert, select
