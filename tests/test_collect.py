@@ -395,3 +395,14 @@ def test_real_feed_directory_as_a_file_source(sessions, shared_dir):
     with sessions() as session:
         urls = session.scalars(select(Item.canonical_url)).all()
     assert all(u and u == u.strip() and "#" not in u for u in urls)
+
+
+def test_retry_after_holds_back_one_source_not_its_host(any_sessions):
+    with FeedServer() as server:  # both sources on 127.0.0.1
+        busy = server.add("/busy.xml", reply=Reply(status=429, headers={"Retry-After": "3600"}, content_type="text/plain"))
+        fine = server.add("/fine.xml", feed("outlet_b.xml"))
+        config = make_config([{"name": "bận", "url": busy, "interval": "5m"}, {"name": "ổn", "url": fine, "interval": "5m"}])
+        collect_once(any_sessions, config, now=T0)
+        later = collect_once(any_sessions, config, now=T0 + timedelta(minutes=6), due_only=True)
+    assert [o.source for o in later.outcomes] == ["ổn"]
+    assert source_row(any_sessions, "bận").next_check_at == T0 + timedelta(hours=1)
