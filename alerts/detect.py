@@ -164,11 +164,14 @@ def describe(story: StoryState, burst: bursts.Burst, rule: str, level: int, leve
     lines = [f"Quy tắc: {RULE_LABELS[rule]}."]
     category = CATEGORY_LABELS.get(story.category, story.category)
     where = "nhóm này" if rule == "category_burst" else "câu chuyện"
-    lines.append(
-        f"{burst.count} tin tiêu cực hoặc sai lệch từ {burst.outlets} cơ quan báo chí trong {fmt(burst.span_hours)} giờ "
-        f"({where}, cửa sổ {fmt(burst.window_hours, 0)} giờ), so với mức nền {fmt(burst.baseline_per_hour, 3)} tin/giờ "
-        f"của nhóm “{category}” (kỳ vọng {fmt(burst.expected, 2)} tin; p = {burst.p_value:.1e})."
-    )
+    if burst.count > 1:
+        volume = (f"{burst.count} tin tiêu cực hoặc sai lệch từ {burst.outlets} cơ quan báo chí trong "
+                  f"{fmt(burst.span_hours)} giờ ({where}, cửa sổ {fmt(burst.window_hours, 0)} giờ)")
+    else:
+        volume = f"{burst.count} tin tiêu cực hoặc sai lệch trong {fmt(burst.window_hours, 0)} giờ qua"
+    p_value = f"{burst.p_value:.1e}".replace(".", ",")
+    lines.append(f"{volume}, so với mức nền {fmt(burst.baseline_per_hour, 3)} tin/giờ của nhóm “{category}” "
+                 f"(kỳ vọng {fmt(burst.expected, 2)} tin; p = {p_value}).")
     if story.rumour is not None:
         claim, fact, similarity = story.rumour
         lines.append(f"Tin đồn đã biết: “{claim}” (độ tương đồng {fmt(similarity, 2)}). Thông tin chính thức: {fact}")
