@@ -6,7 +6,11 @@ never copied. Items published from ``EVAL_CUTOFF`` on are held out for evaluatio
 
 from __future__ import annotations
 
+import gzip
+import hashlib
 import json
+import random
+import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Iterable, Iterator
@@ -16,6 +20,7 @@ from monitor.errors import InputError
 
 SEED_DIR = Path(__file__).resolve().parent / "seed"
 SHARED_CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
+SHARED_STREAM = SHARED_CORPUS.parent / "stream" / "news_2025-08_2026-01.jsonl.gz"
 EVAL_CUTOFF = "2026-02-01"
 
 SENTIMENTS = ("negative", "neutral", "positive")
@@ -131,3 +136,40 @@ def load_seed(seed_dir: Path = SEED_DIR) -> list[Example]:
     for path in sorted(seed_dir.glob("*.jsonl")):
         out.extend(read_jsonl(path, f"seed:{path.name}"))
     return out
+
+
+# Stream items near the domain (health, labour, wages, welfare) are the useful negatives.
+_NEAR_DOMAIN = re.compile(r"y te|benh vien|kham|thuoc|luong|lao dong|tro cap|che do|xa hoi|huu|"
+                          r"viec lam|nghi viec|thai|cong chuc|noi vu|chinh sach|quy dinh|nghi dinh")
+
+
+def stream_training_half(item_id: str) -> bool:
+    """Half of the stream (by id hash) may be sampled for training; the other half stays unseen,
+    so flag rates measured on it are not in-sample."""
+    return hashlib.sha1(item_id.encode()).digest()[0] % 2 == 0
+
+
+def load_stream_negatives(path: Path, known_links: set[str], *, limit: int = 9000,
+                          seed: int = 13) -> list[Example]:
+    """Weak negatives from the real stream: items that the labelled news file does not contain.
+
+    ``news_labeled.jsonl`` holds every stream item with a social-insurance keyword and every item
+    mentioning insurance, pensions, allowances or scams (corpus README), so the stream's other items
+    are not about BHXH by construction. Near-domain items first, then random ones, from the training
+    half only, published before the evaluation period.
+    """
+    near, other = [], []
+    with gzip.open(path, "rt", encoding="utf-8") as f:
+        for number, line in enumerate(f, 1):
+            r = json.loads(line)
+            if r.get("link") in known_links or not stream_training_half(str(r.get("id"))):
+                continue
+            if str(r.get("published"))[:10] >= EVAL_CUTOFF:
+                continue
+            record = {"id": f"stream:{r.get('id')}", "title": r.get("title"), "summary": r.get("summary"),
+                      "link": r.get("link"), "published": r.get("published"), "relevant": False}
+            (near if _NEAR_DOMAIN.search(fold(f"{r.get('title')} {r.get('summary')}")) else other).append(record)
+    rng = random.Random(seed)
+    picked = rng.sample(near, min(len(near), limit * 2 // 3))
+    picked += rng.sample(other, min(len(other), limit - len(picked)))
+    return [example_from_record(r, "stream", f"{path}, item {r['id']}") for r in picked]

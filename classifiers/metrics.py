@@ -67,6 +67,9 @@ def format_report(report: dict[str, Any]) -> str:
         out.append(f"\n== {variant} validation text ==")
         for name, m in report[variant].items():
             out.append(format_output(name, m))
+    for origin, m in report.get("relevance_by_file", {}).items():
+        out.append(f"  relevance on {origin}: precision {m['precision'][0]:.3f} recall {m['recall'][0]:.3f} "
+                   f"F1 {m['f1'][0]:.3f} (confusion {m['confusion']})")
     out.append("\nHeadline (accented → stripped):")
     for key, value in report["headline"]["accented"].items():
         out.append(f"  {key:22s} {value:.3f} → {report['headline']['stripped'][key]:.3f}")

@@ -116,9 +116,10 @@ class Classifier:
         and ``text`` optional)."""
         if not records:
             return []
-        X, probs = self.probabilities([compose_text(dict(r)) for r in records])
+        texts = [compose_text(dict(r)) for r in records]
+        X, probs = self.probabilities(texts)
         decisions = [decide(probs, i, self.thresholds) for i in range(len(records))]
-        reasons = self.reasons.explain(X, decisions, probs)
+        reasons = self.reasons.explain(X, decisions, probs, texts)
         out = []
         for i, (record, d) in enumerate(zip(records, decisions)):
             if d.relevant:

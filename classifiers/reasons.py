@@ -1,8 +1,10 @@
 """Reasons shown to reviewers: the Vietnamese terms of one item that pushed each decision most.
 
 A term's push is its TF-IDF weight in the item times the linear model's coefficient for the decided
-class. Accent-folded features are shown with diacritics restored from the training vocabulary
-(``accents``: folded term → commonest accented spelling); placeholders are shown as Vietnamese labels.
+class. For relevant items (the few a reviewer reads) the pushes of syllable n-grams, raw and
+accent-folded, are summed over the item's own words as underthesea's ``word_tokenize`` segments them,
+so reasons are whole words spelt as in the item ("bảo hiểm xã hội", "chốt sổ"); other items show
+the item's own n-grams. Placeholders are shown as Vietnamese labels.
 Order: misleading, negative sentiment, category, relevance; a syllable already inside a longer chosen
 term is not repeated.
 """
@@ -14,9 +16,16 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 
 from classifiers.features import Featurizer
+from classifiers.normalize import normalize
+from classifiers.text import fold
 
 MAX_REASONS = 6
 PER_DECISION = 4
+# Function words say nothing to a reviewer on their own (folded spellings included).
+_STOP = {"không", "được", "của", "và", "là", "có", "các", "những", "cho", "với", "đã", "đang", "sẽ", "này",
+         "thì", "mà", "một", "để", "từ", "theo", "trong", "về", "tại", "khi", "đến", "ra", "vào", "như",
+         "cũng", "rồi", "vậy", "gì", "ai", "nào", "thế", "nhiều", "hơn", "sau", "trước", "đi", "lại"}
+STOPWORDS = frozenset(_STOP | {fold(w) for w in _STOP})
 PLACEHOLDER_LABELS = {
     "urltok": "(đường link)", "emailtok": "(địa chỉ email)", "mentiontok": "(nhắc tên người dùng)",
     "hashtagtok": "(hashtag)", "emoneg": "(biểu tượng cảm xúc tiêu cực)",
@@ -43,7 +52,11 @@ def _display(block: str, term: str, accents: Mapping[str, str]) -> str | None:
 
 class ReasonFinder:
     def __init__(self, featurizer: Featurizer, models: Mapping[str, Any], accents: Mapping[str, str]):
-        self.terms = [_display(b, t, accents) for b, t in featurizer.feature_names()]
+        names = featurizer.feature_names()
+        self.blocks = [b for b, _ in names]
+        self.ngrams = [tuple(t.split()) for _, t in names]
+        # Terms shown without segmentation: the item's own spelling (raw block) and teencode extras.
+        self.terms = [_display(b, t, accents) if b != "folded" else None for b, t in names]
         self.coef = {name: coefficients(model) for name, model in models.items()}
 
     def _row(self, name: str, label: Any) -> np.ndarray:
@@ -60,26 +73,77 @@ class ReasonFinder:
             if push[j] <= 0 or len(out) >= PER_DECISION:
                 break
             term = self.terms[idx[j]]
-            if term and term not in out:
+            if term and term not in out and not all(w in STOPWORDS for w in term.split()):
                 out.append(term)
         return out
 
-    def explain(self, X, decisions: Sequence[Any], probs: Any) -> list[list[str]]:
+    def _top_words(self, idx: np.ndarray, data: np.ndarray, row: np.ndarray, words: "_Words") -> list[str]:
+        push = data * row[idx]
+        score = np.zeros(len(words.tokens))
+        for j in np.flatnonzero(push > 0):
+            gram, block = self.ngrams[idx[j]], self.blocks[idx[j]]
+            starts = words.positions.get((block, gram), ())
+            for start in starts:
+                score[start:start + len(gram)] += push[j] / (len(gram) * len(starts))
+        ranked = sorted(range(len(words.spans)), key=lambda w: -score[slice(*words.spans[w])].sum())
+        out: list[str] = []
+        for w in ranked:
+            a, b = words.spans[w]
+            text = " ".join(words.tokens[a:b])
+            if score[a:b].sum() <= 0 or len(out) >= PER_DECISION:
+                break
+            if text not in out and not any(t in PLACEHOLDER_LABELS for t in words.tokens[a:b]) \
+                    and not all(t in STOPWORDS for t in words.tokens[a:b]):
+                out.append(text)
+        return out
+
+    def explain(self, X, decisions: Sequence[Any], probs: Any, texts: Sequence[str] | None = None) -> list[list[str]]:
+        """Reasons per item; relevant items (given ``texts``) get whole words (underthesea
+        segmentation, paid only for the few relevant items), the others n-grams."""
         X = X.tocsr()
         out = []
         for i, d in enumerate(decisions):
             start, end = X.indptr[i], X.indptr[i + 1]
             idx, data = X.indices[start:end], X.data[start:end]
+            words = _Words.of(texts[i]) if (d.relevant and texts is not None) else None
+            top = (lambda row: self._top_words(idx, data, row, words)) if words else \
+                (lambda row: self._top(idx, data, row))
             lists = []
             if d.relevant:
                 if d.misleading:
-                    lists.append(self._top(idx, data, self._row("misleading", True)))
+                    lists.append(top(self._row("misleading", True)))
                 if d.sentiment == "negative":
-                    lists.append(self._top(idx, data, self._row("sentiment", "negative")))
-                lists.append(self._top(idx, data, self._row("category", d.category)))
-            lists.append(self._top(idx, data, self._row("relevance", bool(d.relevant))))
+                    lists.append(top(self._row("sentiment", "negative")))
+                lists.append(top(self._row("category", d.category)))
+            lists.append(top(self._row("relevance", bool(d.relevant))))
             out.append(_merge(lists))
         return out
+
+
+class _Words:
+    """One item's normalised syllables, their word segmentation, and where each n-gram occurs."""
+
+    def __init__(self, tokens: list[str], folded: list[str], spans: list[tuple[int, int]]):
+        self.tokens, self.spans = tokens, spans
+        self.positions: dict[tuple[str, tuple[str, ...]], list[int]] = {}
+        for block, seq in (("raw", tokens), ("folded", folded)):
+            for n in (1, 2):
+                for k in range(len(seq) - n + 1):
+                    self.positions.setdefault((block, tuple(seq[k:k + n])), []).append(k)
+
+    @classmethod
+    def of(cls, text: str) -> "_Words | None":
+        from underthesea import word_tokenize
+
+        n = normalize(text)
+        spans, k = [], 0
+        for word in word_tokenize(" ".join(n.tokens)):
+            size = len(word.split())
+            spans.append((k, k + size))
+            k += size
+        if k != len(n.tokens):  # segmentation changed the syllables: fall back to n-grams
+            return None
+        return cls(n.tokens, n.folded, spans)
 
 
 def _merge(lists: list[list[str]]) -> list[str]:

@@ -30,7 +30,7 @@ from sklearn.model_selection import StratifiedGroupKFold
 from sklearn.svm import LinearSVC
 
 from classifiers import artifact, metrics
-from classifiers.corpus import Example, load_corpus, load_seed
+from classifiers.corpus import SHARED_STREAM, Example, load_corpus, load_seed, load_stream_negatives
 from classifiers.features import Featurizer, make_vectorizers
 from classifiers.grouping import story_groups
 from classifiers.model import Probabilities, decide, probabilities
@@ -150,12 +150,13 @@ def _store(target: Probabilities, idx: np.ndarray, probs: Probabilities) -> None
 
 def cross_validate(examples: Sequence[Example], config: TrainConfig,
                    progress: Progress | None = None) -> tuple[dict[str, Any], dict[str, float]]:
-    """Grouped k-fold report over the corpus items (seed and review examples only train), and the
+    """Grouped k-fold report over the labelled corpus items (seed, review and weak stream examples
+    only train), and the
     thresholds chosen on all held-out predictions. Each fold is scored with thresholds chosen on the
     other folds' predictions, so no figure is tuned on the items it measures."""
     progress = _quiet(progress)
     groups = np.asarray(story_groups(examples))
-    evaluated = np.array([not e.origin.startswith(("seed:", "review")) for e in examples])
+    evaluated = np.array([not e.origin.startswith(("seed:", "review", "stream")) for e in examples])
     if not evaluated.any():
         evaluated[:] = True
     categories = sorted({e.category for e in examples if e.relevant})
@@ -191,6 +192,12 @@ def cross_validate(examples: Sequence[Example], config: TrainConfig,
                 predicted[key].append(value)
         report[variant] = metrics.report_block(truth, predicted)
         report["headline"][variant] = metrics.headline(report[variant])
+        if variant == "accented":  # per labelled file: the news file has the real base rate
+            report["relevance_by_file"] = {
+                origin: metrics.output_metrics(
+                    [t for t, e in zip(truth["relevant"], ev) if e.origin == origin],
+                    [p for p, e in zip(predicted["relevant"], ev) if e.origin == origin], [True, False])
+                for origin in sorted({e.origin for e in ev})}
     return report, thresholds
 
 
@@ -235,13 +242,20 @@ def train_payload(examples: Sequence[Example], config: TrainConfig = TrainConfig
     }
 
 
-def training_examples(corpus_paths: Iterable[Path] | None = None, reviews: Sequence[Example] = ()) -> list[Example]:
-    """Corpus (where present; evaluation period excluded) + seed set + officers' reviews."""
-    return load_corpus(corpus_paths) + load_seed() + list(reviews)
+def training_examples(corpus_paths: Iterable[Path] | None = None, reviews: Sequence[Example] = (),
+                      stream_path: Path | None = None) -> list[Example]:
+    """Corpus (where present; evaluation period excluded) + seed set + officers' reviews, plus weak
+    negatives from the real stream (``corpus.load_stream_negatives``) when ``stream_path`` is given
+    or, by default, when the corpus comes from ../shared and ../shared/stream exists."""
+    corpus = load_corpus(corpus_paths)
+    if stream_path is None and corpus_paths is None and SHARED_STREAM.is_file():
+        stream_path = SHARED_STREAM
+    negatives = load_stream_negatives(stream_path, {e.link for e in corpus if e.link}) if stream_path else []
+    return corpus + negatives + load_seed() + list(reviews)
 
 
 def retrain(sessions, settings, *, corpus_paths=None, progress: Progress | None = None,
-            config: TrainConfig = TrainConfig()):
+            config: TrainConfig = TrainConfig(), stream_path: Path | None = None):
     """Train on corpus + seed + reviews, save ``<data_dir>/models/<version>.skops``, mark the
     reviews used and record a ``ModelRun`` (returned)."""
     from sqlalchemy import select, update
@@ -251,7 +265,7 @@ def retrain(sessions, settings, *, corpus_paths=None, progress: Progress | None 
 
     with sessions() as session:
         reviews = review_examples(session)
-    payload = train_payload(training_examples(corpus_paths, reviews), config, progress=progress)
+    payload = train_payload(training_examples(corpus_paths, reviews, stream_path), config, progress=progress)
     path = artifact.save(payload, Path(settings.data_dir) / "models" / f"{payload['version']}.skops")
     item_ids = [int(e.id.split(":")[1]) for e in reviews]
     with sessions() as session, session.begin():
