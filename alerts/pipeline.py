@@ -158,13 +158,13 @@ def assign_stories(session: Session, items: list[Item], rows: dict[int, Classifi
     detection = run.config.detection
     open_rows = {s.id: s for s in session.scalars(
         select(Story).where(Story.last_seen_at >= run.now - detection.story_window, Story.centroid.is_not(None)))}
-    candidates = [OpenStory(s.id, s.centroid or {}, s.relevant_count or 1, s.last_seen_at) for s in open_rows.values()]
+    candidates = [OpenStory(s.id, s.centroid or {}, s.relevant_count or 1, s.last_seen_at, s.title) for s in open_rows.values()]
     touched: set[int] = set()
     for item in relevant:
         vec = vector(f"{item.title}\n{item.summary}")
         story = session.get(Story, item.story_id) if item.story_id else None
         if story is None:
-            chosen = choose_story(vec, candidates, detection.story_similarity)
+            chosen = choose_story(vec, candidates, detection.story_similarity, f"{item.title}\n{item.summary}")
             story = open_rows.get(chosen.id) if chosen else None
         if story is None:
             story = Story(title=item.title, first_seen_at=item.published_at, last_seen_at=item.published_at,
@@ -172,7 +172,7 @@ def assign_stories(session: Session, items: list[Item], rows: dict[int, Classifi
             session.add(story)
             session.flush()
             open_rows[story.id] = story
-            candidates.append(OpenStory(story.id, {}, 0, item.published_at))
+            candidates.append(OpenStory(story.id, {}, 0, item.published_at, item.title))
             run.summary.stories_created += 1
         item.story_id = story.id
         story.centroid = add_to_centroid(story.centroid, story.relevant_count or 0, vec)

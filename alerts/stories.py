@@ -16,7 +16,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from alerts.features import cosine, merge, vector
+from alerts.features import containment, cosine, merge, vector
 
 NEGATIVE_CATEGORIES = frozenset({
     "payment_delay", "contribution_debt_evasion", "fraud_scam_impersonation", "misinformation",
@@ -34,15 +34,27 @@ class OpenStory:
     centroid: dict[str, float]
     size: int
     last_seen_at: datetime
+    title: str = ""
 
 
-def choose_story(vec: dict[str, float], stories: list[OpenStory], threshold: float) -> OpenStory | None:
-    """The most similar open story at or above ``threshold``, if any."""
+# A news digest ("Điểm tin 6h: A | B | C") quotes a story's headline among others: its vector is far
+# from the story's, but the headline's terms are all in it.
+HEADLINE_CONTAINED = 0.85
+
+
+def choose_story(vec: dict[str, float], stories: list[OpenStory], threshold: float, text: str = "") -> OpenStory | None:
+    """The most similar open story at or above ``threshold`` (cosine of vectors), else one whose
+    headline ``text`` quotes almost entirely (``HEADLINE_CONTAINED``), if any."""
     best, best_score = None, threshold
     for story in stories:
         score = cosine(vec, story.centroid)
         if score >= best_score:
             best, best_score = story, score
+    if best is None and text:
+        quoted = [(containment(s.title, text), s.id or 0, s) for s in stories if s.title]
+        quoted = [q for q in quoted if q[0] >= HEADLINE_CONTAINED]
+        if quoted:
+            best = max(quoted, key=lambda q: (q[0], q[1]))[2]
     return best
 
 

@@ -102,6 +102,17 @@ def test_same_story_is_similar_and_other_story_is_not():
     assert choose_story(vector("Giá vàng hôm nay"), stories, 0.35) is None
 
 
+def test_a_digest_quoting_a_headline_joins_its_story():
+    headline = "Kế toán tham ô 65 tỷ đồng của quỹ bảo hiểm xã hội bằng cách tráo số tài khoản"
+    digest = ("Điểm tin sáng: Giá vàng tăng mạnh | " + headline + " | Đội tuyển thắng trận giao hữu "
+              "| Mưa lớn ở miền Trung | Giá xăng giảm")
+    stories = [OpenStory(1, vector(headline), 1, NOW, headline), OpenStory(2, vector("Ứng dụng VssID bị lỗi"), 1, NOW, "Ứng dụng VssID bị lỗi")]
+    # A threshold no vector reaches: only the quoted headline can decide.
+    assert cosine(vector(digest), stories[0].centroid) < 0.9
+    assert choose_story(vector(digest), stories, 0.9, digest).id == 1
+    assert choose_story(vector("Kế toán bị bắt"), stories, 0.9, "Kế toán bị bắt") is None
+
+
 def test_outlet_is_the_publisher_not_the_section():
     assert outlet_of("VnExpress - Kinh Doanh") == outlet_of("VnExpress") == "VnExpress"
 
