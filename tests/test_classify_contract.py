@@ -116,3 +116,26 @@ def test_classify_command_well_formed_input_exits_zero():
     result = CliRunner().invoke(classify_command, ["--model", str(SHIPPED)], input=line)
     assert result.exit_code == 0, result.output
     assert json.loads(result.output)["id"] == "b"
+
+
+def test_model_path_resolution(monkeypatch, tmp_path):
+    from classifiers.model import resolve_model_path
+
+    monkeypatch.delenv("BHXH_MODEL_PATH", raising=False)
+    monkeypatch.setenv("BHXH_DATA_DIR", str(tmp_path))
+    assert resolve_model_path() == SHIPPED
+    trained = tmp_path / "models" / "2026.01.02-abcdef0.skops"
+    trained.parent.mkdir()
+    trained.write_bytes(SHIPPED.read_bytes())
+    assert resolve_model_path() == trained
+    chosen = tmp_path / "chosen.skops"
+    monkeypatch.setenv("BHXH_MODEL_PATH", str(chosen))
+    assert resolve_model_path() == chosen
+    assert resolve_model_path(SHIPPED) == SHIPPED
+
+
+def test_reasons_of_relevant_items_are_whole_words(clf):
+    p = clf.predict([{"id": 1, "title": "Cảnh báo giả danh cán bộ bảo hiểm xã hội gọi điện lừa đảo người cao tuổi"}])[0]
+    assert p.relevant
+    assert any(" " in r for r in p.reasons)  # multi-syllable words, not lone syllables only
+    assert not {"không", "được", "của"} & set(p.reasons)
