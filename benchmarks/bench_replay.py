@@ -64,7 +64,7 @@ def main(argv: list[str] | None = None) -> dict:
         elapsed = time.perf_counter() - started
         engine.dispose()
     figures = {"items": len(data), "seconds": round(elapsed, 1), "items_per_second": round(len(data) / elapsed),
-               "tickets": len(tickets), "backend": url.split(":")[0]}
+               "tickets": len(tickets), "backend": url.split(":")[0], "model_version": classifier.version}
     print(f"bench_replay: {figures['items']} items in {figures['seconds']}s "
           f"({figures['items_per_second']} items/s), {figures['tickets']} tickets")
     return figures

@@ -66,19 +66,20 @@ def main(argv: list[str] | None = None) -> dict:
         engine = db.make_engine(url)
         db.upgrade(engine)
         started = time.perf_counter()
+        classifier = load_classifier(args.model)
         tickets = replay(records, db.session_factory(engine), load_feeds(REPO_ROOT / "feeds.yaml"),
-                         load_classifier(args.model), load_settings())
+                         classifier, load_settings())
         elapsed = time.perf_counter() - started
         engine.dispose()
     if args.json:
         Path(args.json).write_text(json.dumps(tickets, ensure_ascii=False, indent=2), encoding="utf-8")
-    figures = check(records, tickets, labels) | {"seconds": round(elapsed, 1)}
+    figures = check(records, tickets, labels) | {"seconds": round(elapsed, 1), "model_version": classifier.version}
     print("\n".join(figures["lines"]))
     print("not covered (high/medium):\n  " + "\n  ".join(figures["missed"]))
     print(f"bench_replay_quality: {figures['tickets']} tickets in {figures['weeks']} weeks "
           f"({figures['tickets_per_week']} a week); {figures['tickets_with_labelled_negative_or_misleading']} hold a "
           f"labelled negative/misleading BHXH item; {figures['crisis_items_covered']}/{figures['crisis_items']} "
-          f"high/medium items covered; {figures['seconds']}s")
+          f"high/medium items covered; {figures['seconds']}s; model {figures['model_version']}")
     return {k: v for k, v in figures.items() if k != "lines"}
 
 
