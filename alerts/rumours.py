@@ -5,7 +5,7 @@ How YAML edits and web edits coexist (``sync_rumours``): rows are keyed by ``key
 by the file has ``updated_by == "yaml"``; the file updates such rows and deactivates them when their
 key disappears from it. A row an officer created or edited on the web page (``updated_by`` is their
 username) is never overwritten or deactivated by the file: the web edit wins. To hand a rumour back to
-the file, set its ``updated_by`` to ``yaml`` (the web page's "reset to file" does this).
+the file, set its ``updated_by`` to ``yaml`` in the database (the web page has no such button yet).
 
 Matching (``match_rumour``) is diacritics-insensitive: the share of a claim's (or variant's) content
 terms present in the item's folded text (``alerts.features.containment``), best phrasing wins.
