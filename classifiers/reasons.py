@@ -3,8 +3,9 @@
 A term's push is its TF-IDF weight in the item times the linear model's coefficient for the decided
 class. For relevant items (the few a reviewer reads) the pushes of syllable n-grams, raw and
 accent-folded, are summed over the item's own words as underthesea's ``word_tokenize`` segments them,
-so reasons are whole words spelt as in the item ("bảo hiểm xã hội", "chốt sổ"); other items show
-the item's own n-grams. Placeholders are shown as Vietnamese labels.
+so reasons are whole words spelt as in the item ("bảo hiểm xã hội", "chốt sổ"; a multi-syllable
+word typed without diacritics gets them back from the training vocabulary); other items show the
+item's own n-grams. Placeholders are shown as Vietnamese labels.
 Order: misleading, negative sentiment, category, relevance; a syllable already inside a longer chosen
 term is not repeated.
 """
@@ -58,6 +59,14 @@ class ReasonFinder:
         # Terms shown without segmentation: the item's own spelling (raw block) and teencode extras.
         self.terms = [_display(b, t, accents) if b != "folded" else None for b, t in names]
         self.coef = {name: coefficients(model) for name, model in models.items()}
+        self.accents = accents
+
+    def _spelling(self, word: str) -> str:
+        """A word typed without diacritics gets them back when the training vocabulary knows the
+        whole (multi-syllable) word; a lone syllable is too ambiguous (gia: giá, giả, gia)."""
+        if " " in word and word == fold(word):
+            return self.accents.get(word, word)
+        return word
 
     def _row(self, name: str, label: Any) -> np.ndarray:
         classes, coef = self.coef[name]
@@ -89,7 +98,7 @@ class ReasonFinder:
         out: list[str] = []
         for w in ranked:
             a, b = words.spans[w]
-            text = " ".join(words.tokens[a:b])
+            text = self._spelling(" ".join(words.tokens[a:b]))
             if score[a:b].sum() <= 0 or len(out) >= PER_DECISION:
                 break
             if text not in out and not any(t in PLACEHOLDER_LABELS for t in words.tokens[a:b]) \
