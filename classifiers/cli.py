@@ -20,6 +20,8 @@ BATCH = 1000
 
 def parse_line(line: str, number: int) -> dict[str, Any]:
     """One input record, or ValueError naming the field that is wrong."""
+    if not line.strip():
+        raise ValueError(f"classify: line {number}: empty line")
     try:
         record = json.loads(line)
     except json.JSONDecodeError as exc:
@@ -37,7 +39,8 @@ def parse_line(line: str, number: int) -> dict[str, Any]:
 
 
 def classify_lines(lines: Iterable[str], classifier=None) -> Iterator[dict[str, Any]]:
-    """One output dict per non-blank input line, in order (errors in place of malformed lines)."""
+    """One output dict per input line, in order (errors, blank lines included, in place of malformed
+    lines, so output line N always answers input line N)."""
     if classifier is None:
         from classifiers.model import load_classifier
 
@@ -52,8 +55,6 @@ def classify_lines(lines: Iterable[str], classifier=None) -> Iterator[dict[str, 
         batch.clear()
 
     for number, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
         try:
             batch.append((number, parse_line(line, number)))
         except ValueError as exc:

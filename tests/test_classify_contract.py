@@ -94,7 +94,8 @@ def test_malformed_lines_are_reported_in_place(clf):
     lines = [json.dumps(ITEMS[0], ensure_ascii=False), "{not json", json.dumps({"id": 3}),
              "", json.dumps([1, 2]), json.dumps(ITEMS[1], ensure_ascii=False)]
     out = list(classify_lines(lines, clf))
-    assert [o.get("id", o.get("line")) for o in out] == ["a", 2, 3, 5, "b"]
+    assert [o.get("id", o.get("line")) for o in out] == ["a", 2, 3, 4, 5, "b"]
+    assert "empty line" in out[3]["error"]
     assert "not JSON" in out[1]["error"] and "'title'" in out[2]["error"]
     assert out[2]["error"].startswith("classify: line 3")
 
