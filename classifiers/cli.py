@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import sys
 from pathlib import Path
@@ -15,13 +16,18 @@ from typing import Any, Iterable, Iterator
 
 import click
 
+from monitor.errors import InputError
+
 BATCH = 1000
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def parse_line(line: str, number: int) -> dict[str, Any]:
     """One input record, or ValueError naming the field that is wrong."""
     if not line.strip():
         raise ValueError(f"classify: line {number}: empty line")
+    if _SURROGATE.search(line):
+        raise ValueError(f"classify: line {number}: not valid UTF-8")
     try:
         record = json.loads(line)
     except json.JSONDecodeError as exc:
@@ -74,8 +80,14 @@ def classify_command(input_path: str, output_path: str, model_path: str | None) 
     from classifiers.model import load_classifier
 
     classifier = load_classifier(model_path)
-    src = sys.stdin if input_path == "-" else open(input_path, encoding="utf-8")
-    dst = sys.stdout if output_path == "-" else open(output_path, "w", encoding="utf-8")
+    try:
+        # Undecodable bytes become lone surrogates, reported per line by ``parse_line``.
+        if input_path == "-" and hasattr(sys.stdin, "reconfigure"):
+            sys.stdin.reconfigure(encoding="utf-8", errors="surrogateescape")
+        src = sys.stdin if input_path == "-" else open(input_path, encoding="utf-8", errors="surrogateescape")
+        dst = sys.stdout if output_path == "-" else open(output_path, "w", encoding="utf-8")
+    except OSError as exc:
+        raise InputError(f"classify: cannot open {exc.filename}: {exc.strerror}") from exc
     errors = 0
     try:
         for result in classify_lines(src, classifier):

@@ -140,3 +140,14 @@ def test_reasons_of_relevant_items_are_whole_words(clf):
     assert p.relevant
     assert any(" " in r for r in p.reasons)  # multi-syllable words, not lone syllables only
     assert not {"không", "được", "của"} & set(p.reasons)
+
+
+def test_undecodable_bytes_are_a_malformed_line(tmp_path):
+    src = tmp_path / "in.jsonl"
+    src.write_bytes(b'{"id": 1, "title": "\xff\xfe"}\n' + json.dumps(ITEMS[1]).encode() + b"\n")
+    dst = tmp_path / "out.jsonl"
+    result = CliRunner().invoke(classify_command, ["--input", str(src), "--output", str(dst),
+                                                   "--model", str(SHIPPED)])
+    assert result.exit_code == 1
+    rows = [json.loads(line) for line in dst.read_text(encoding="utf-8").splitlines()]
+    assert rows[0] == {"line": 1, "error": "classify: line 1: not valid UTF-8"} and rows[1]["id"] == "b"
