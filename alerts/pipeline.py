@@ -20,7 +20,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, or_, select
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from alerts import playbooks as playbook_mod
@@ -163,9 +163,13 @@ def assign_stories(session: Session, items: list[Item], rows: dict[int, Classifi
     for item in relevant:
         vec = vector(f"{item.title}\n{item.summary}")
         story = session.get(Story, item.story_id) if item.story_id else None
-        if story is None:
+        if story is None or not story.centroid:  # no story, or a fresh near-duplicate group from the store
             chosen = choose_story(vec, candidates, detection.story_similarity, f"{item.title}\n{item.summary}")
-            story = open_rows.get(chosen.id) if chosen else None
+            target = open_rows.get(chosen.id) if chosen else None
+            if story is not None and target is not None and target.id != story.id:
+                # The store grouped copies of an item that belongs to an existing story: move the group.
+                session.execute(update(Item).where(Item.story_id == story.id).values(story_id=target.id))
+            story = target or story
         if story is None:
             story = Story(title=item.title, first_seen_at=item.published_at, last_seen_at=item.published_at,
                           category=rows[item.id].category, item_count=0, centroid={})

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from alerts.replay import STEP, replay
 from crisis_streams import (COMPLAINT_BURST, DEBT_BURST, OUTAGE_BURST, RUMOUR_BURST, START, KeywordClassifier,
                             burst, calm)
+from crisis_streams import record as record_
 from monitor.config import FeedsConfig
 from monitor.models import Notification, Ticket, TicketEvent
 from monitor.settings import Settings
@@ -107,3 +108,28 @@ def test_story_back_after_the_story_window_links_to_its_earlier_ticket(any_sessi
         later = session.get(Ticket, result[1]["id"])
         assert later.previous_ticket_id == result[0]["id"]
         assert f"Liên quan đến phiếu #{result[0]['id']}" in later.reason
+
+
+def test_copies_grouped_by_the_store_join_the_existing_story(any_sessions):
+    headline = "Kế toán bảo hiểm xã hội huyện Hòa Bình tham ô 5 tỷ đồng bị bắt"
+    digest = (f"Điểm tin sáng: Giá vàng tăng mạnh phiên đầu tuần | Mưa lớn gây ngập nhiều tuyến phố nội thành | "
+              f"Đội tuyển bóng đá giành chiến thắng trận giao hữu | Khai mạc hội chợ hàng Việt | {headline}")
+    t = START + timedelta(days=1)
+    records = [
+        record_(1, t, headline, "Báo Lao Động"),
+        record_(2, t + timedelta(hours=3), digest, "Báo Dân Trí"),
+        record_(3, t + timedelta(hours=3, minutes=5), digest, "Báo Dân Trí - Thời sự"),
+    ]
+    from crisis_streams import KeywordClassifier as Base
+
+    class Classifier(Base):
+        def predict(self, recs):
+            out = super().predict(recs)
+            for p in out:
+                if p.relevant:
+                    p.sentiment, p.category = "negative", "official_misconduct"
+            return out
+
+    tickets = replay(records, any_sessions, CONFIG, Classifier(), Settings())
+    assert len(tickets) == 1
+    assert set(tickets[0]["item_ids"]) == {"syn-1", "syn-2", "syn-3"}
