@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any, Callable
 
+from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
@@ -171,7 +172,9 @@ def build_scheduler(service: Service) -> BackgroundScheduler:
 
     pipeline_every = timedelta(seconds=service.settings.pipeline_interval_s)
     outbox_every = timedelta(seconds=service.settings.outbox_interval_s)
-    scheduler = BackgroundScheduler(timezone=LOCAL_TZ, job_defaults=JOB_DEFAULTS)
+    # Enough threads that slow feeds (up to the fetch timeout) do not hold up the pipeline or email.
+    executors = {"default": ThreadPoolExecutor(max_workers=20)}
+    scheduler = BackgroundScheduler(timezone=LOCAL_TZ, job_defaults=JOB_DEFAULTS, executors=executors)
     pipeline = guarded("pipeline", lambda: run_pipeline(service))
 
     def trigger_pipeline(item_ids: list[int] | None = None) -> None:
