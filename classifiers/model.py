@@ -153,13 +153,15 @@ def probabilities(models: Mapping[str, Any], X) -> Probabilities:
 _CACHE: dict[tuple[str, float], Classifier] = {}
 
 
-def resolve_model_path(path: Path | str | None = None) -> Path:
-    """``path``, else BHXH_MODEL_PATH, else the newest ``<data_dir>/models/*.skops``, else shipped."""
+def resolve_model_path(path: Path | str | None = None, settings=None) -> Path:
+    """``path``, else BHXH_MODEL_PATH, else the newest ``<data_dir>/models/*.skops``, else shipped.
+
+    ``settings`` (a ``monitor.settings.Settings``) defaults to the environment's."""
     if path is not None:
         return Path(path)
     from monitor.settings import load_settings
 
-    settings = load_settings()
+    settings = settings or load_settings()
     if settings.model_path:
         return Path(settings.model_path)
     trained = sorted((settings.data_dir / "models").glob("*.skops"), key=lambda p: p.stat().st_mtime)

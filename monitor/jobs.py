@@ -75,30 +75,23 @@ class TimedClassifier:
 
 
 class ClassifierHolder:
-    """The classifier in use; reloads when a newer artifact appears (e.g. after a retrain)."""
+    """The classifier in use. ``load_classifier`` caches per artifact file and modification time, so
+    asking again picks up a newly trained model (e.g. after a retrain from the web page)."""
 
     def __init__(self, settings: Settings):
         self.settings = settings
         self._lock = threading.Lock()
-        self._classifier = None
-        self._signature: tuple | None = None
+        self._timed: TimedClassifier | None = None
 
-    def _newest_signature(self) -> tuple:
-        models = self.settings.data_dir / "models"
-        newest = max(models.glob("*.skops"), key=lambda p: p.stat().st_mtime, default=None) if models.is_dir() else None
-        return (str(self.settings.model_path or ""), str(newest or ""),
-                newest.stat().st_mtime if newest else 0)
-
-    def get(self):
-        from classifiers.model import load_classifier
+    def get(self) -> TimedClassifier:
+        from classifiers.model import load_classifier, resolve_model_path
 
         with self._lock:
-            signature = self._newest_signature()
-            if self._classifier is None or signature != self._signature:
-                self._classifier = TimedClassifier(load_classifier(self.settings.model_path))
-                self._signature = signature
-                log.info("classifier loaded", extra={"model_version": self._classifier.version})
-            return self._classifier
+            classifier = load_classifier(resolve_model_path(self.settings.model_path, settings=self.settings))
+            if self._timed is None or self._timed.inner is not classifier:
+                self._timed = TimedClassifier(classifier)
+                log.info("classifier loaded", extra={"model_version": classifier.version})
+            return self._timed
 
 
 @dataclass
