@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 import numpy as np
 from datasketch import LeanMinHash, MinHash, MinHashLSH
 
-from monitor.normalize import fast_fold
+from classifiers.text import fold
 
 NUM_PERM = 64
 THRESHOLD = 0.5  # estimated Jaccard similarity of word-bigram sets that counts as "the same story"
@@ -30,7 +30,7 @@ WORD = re.compile(r"\w+")
 
 
 def words(text: str) -> list[str]:
-    return WORD.findall(fast_fold(text))
+    return WORD.findall(fold(text))
 
 
 def content_hash(title: str, summary: str) -> str:

@@ -121,26 +121,3 @@ def plausible_published(published: datetime | None, fetched_at: datetime) -> dat
     if published.year < 1995:  # before Vietnamese news was online: an unset date field
         return None
     return published
-
-
-def _build_fold_table() -> dict[int, str]:
-    from classifiers.text import fold
-
-    ranges = [(0x0000, 0x0250), (0x0300, 0x0370), (0x1E00, 0x1F00), (0x2000, 0x2070)]
-    return {cp: fold(chr(cp)) for start, end in ranges for cp in range(start, end)}
-
-
-_FOLD_TABLE = _build_fold_table()
-_OUTSIDE_FOLD_TABLE = re.compile(r"[^\u0000-\u024f\u0300-\u036f\u1e00-\u1eff\u2000-\u206f]")
-
-
-def fast_fold(text: str | None) -> str:
-    """Exactly ``classifiers.text.fold``, character by character through a table for Latin and
-    Vietnamese text (several times faster on the store's hot path); other scripts take ``fold``."""
-    from classifiers.text import fold
-
-    if not text:
-        return ""
-    if _OUTSIDE_FOLD_TABLE.search(text):
-        return fold(text)
-    return text.translate(_FOLD_TABLE)

@@ -25,7 +25,8 @@ from monitor import neardup, prefilter
 from monitor.config import KeywordsConfig
 from monitor.entries import Entry
 from monitor.models import Item, Source, Story
-from monitor.normalize import fast_fold, plausible_published
+from classifiers.text import fold
+from monitor.normalize import plausible_published
 
 log = logging.getLogger(__name__)
 _CHUNK = 500
@@ -103,8 +104,8 @@ def _existing(session: Session, column, values: Iterable[str], *where) -> set[st
 def _make_row(source: Source, entry: Entry, now: datetime, keywords: KeywordsConfig) -> tuple[dict, object, int]:
     """The item's column values, its MinHash signature (or None) and its word count."""
     published = plausible_published(entry.published_at, now)
-    folded = fast_fold(f"{entry.title}\n{entry.summary}")  # fold once: search text, hash, signature
-    search_text = f"{folded}\n{fast_fold(entry.body)}" if entry.body else folded
+    folded = fold(f"{entry.title}\n{entry.summary}")  # fold once: search text, hash, signature
+    search_text = f"{folded}\n{fold(entry.body)}" if entry.body else folded
     tokens = neardup.WORD.findall(folded)
     sig = neardup.signature_of_words(tokens)
     row = dict(

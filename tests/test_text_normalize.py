@@ -70,3 +70,15 @@ def test_shared_primitives_keep_their_behaviour():
     assert fold("Bảo Hiểm Xã Hội, ĐÓNG") == "bao hiem xa hoi, dong"
     assert nfc(unicodedata.normalize("NFD", "hội")) == "hội"
     assert nfc(None) == ""
+
+
+def test_fold_table_path_matches_normalising_path():
+    import unicodedata
+
+    from classifiers.text import _fold_by_normalising, fold
+
+    samples = ["Bảo hiểm xã hội", "BẢO HIỂM Y TẾ", "Đồng Nai – “thẻ BHYT”", "thuỷ / thủy, quĩ / quỹ",
+               "Hòa An 😀 ✓", "Лукашенко và BHXH", "ð ĐƯỜNG"]
+    for text in samples + [unicodedata.normalize("NFD", t) for t in samples]:
+        assert fold(text) == _fold_by_normalising(text), text
+    assert fold(unicodedata.normalize("NFD", "bảo hiểm")) == fold("bảo hiểm") == "bao hiem"
