@@ -19,7 +19,7 @@ hours, so the burst rules alone would have stayed silent on every labelled crisi
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from alerts import bursts
 from alerts.labels import CATEGORY_LABELS, SEVERITY_LABELS
