@@ -152,8 +152,14 @@ def match_rumour(text: str, rumours: list[RumourView], threshold: float) -> Rumo
 def correction_steps(rumour: RumourView) -> dict[str, list[str]]:
     """Ticket steps grounded in the agency's own fact, first in their phases."""
     source = rumour.correction_url or "kênh thông tin chính thức"
-    dated = f" (ngày {rumour.correction_date})" if rumour.correction_date else ""
+    dated = f" (ngày {_vn_date(rumour.correction_date)})" if rumour.correction_date else ""
     return {
         "prevent": [f"Đối chiếu với thông tin chính thức về tin đồn “{rumour.claim}”: {rumour.fact}"],
         "handle": [f"Đăng lại và gửi cơ quan báo chí nội dung đính chính chính thức: {source}{dated}."],
     }
+
+
+def _vn_date(value: str) -> str:
+    """``2025-10-01`` → ``01/10/2025``; anything else unchanged."""
+    parts = value.split("-")
+    return "/".join(reversed(parts)) if len(parts) == 3 and all(p.isdigit() for p in parts) else value
