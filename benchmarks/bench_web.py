@@ -7,21 +7,21 @@ dashboard, its chart and search, with N items (default 100,000) in SQLite.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import hashlib
 import random
 import re
-import socket
 import statistics
+import sys
 import tempfile
-import threading
 import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import httpx
-import uvicorn
 from sqlalchemy import insert
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+from webapp import serve  # noqa: E402  (the tests' loopback uvicorn server)
 
 from classifiers.text import fold
 from monitor import db
@@ -77,22 +77,6 @@ def populate(sessions, n_items: int, now: datetime, seed: int = 7) -> None:
     with engine.begin() as conn:
         conn.execute(insert(Review), [{"item_id": i, "reviewer": "bench", "at": now, "before": {}, "after": {}}
                                       for i in rng.sample(range(1, n_items + 1), min(2000, n_items))])
-
-
-@contextlib.contextmanager
-def serve(app):
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)  # so asyncio sets TCP_NODELAY
-    sock.bind(("127.0.0.1", 0))
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.02)
-    try:
-        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
-    finally:
-        server.should_exit = True
-        thread.join(10)
 
 
 def timed(client: httpx.Client, app, path: str, repeat: int) -> dict:

@@ -22,7 +22,6 @@ from pathlib import Path
 from xml.sax.saxutils import escape
 
 import httpx
-import pytest
 from sqlalchemy import func, select
 
 from monitor import db

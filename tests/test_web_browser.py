@@ -146,7 +146,7 @@ def test_acknowledge_and_close_a_ticket(page, web, shots):
 def test_hostile_item_renders_as_text_and_runs_nothing(page, web, shots):
     login(page, web)
     hostile = web.seed.xss_item_id
-    pages = {"review-hostile": f"/review?sentiment=negative&category=misinformation",
+    pages = {"review-hostile": "/review?sentiment=negative&category=misinformation",
              "search-hostile": "/search?q=tin+gia+bao+hiem", "ticket-hostile": f"/tickets/{web.seed.ticket_id}"}
     for name, path in pages.items():
         page.goto(web.url + path)
@@ -192,7 +192,7 @@ def test_inline_script_is_blocked_by_the_policy(page, web):
 def test_screenshot_of_every_page_with_vietnamese_text(page, web, shots):
     login(page, web, ADMIN)
     pages = {"dashboard": "/", "search": "/search?q=bao+hiem", "rumours": "/rumours",
-             f"rumour": f"/rumours/{web.seed.rumour_id}", "rumour-form": "/rumours/new", "model": "/model", "audit": "/audit", "users": "/users"}
+             "rumour": f"/rumours/{web.seed.rumour_id}", "rumour-form": "/rumours/new", "model": "/model", "audit": "/audit", "users": "/users"}
     for name, path in pages.items():
         page.goto(web.url + path)
         page.wait_for_load_state("networkidle")
