@@ -10,7 +10,7 @@ import json
 import logging
 import sys
 
-_STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime", "taskName"}
+_STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime", "taskName", "color_message"}
 
 
 def _context(record: logging.LogRecord) -> dict:
