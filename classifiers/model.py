@@ -1,8 +1,8 @@
 """The trained classifier: probabilities → decisions → ``Prediction`` records with reasons.
 
 Four outputs per item. ``relevant`` (calibrated probability against a threshold chosen on grouped
-cross-validation); for relevant items ``sentiment`` (negative when its probability reaches the
-negative threshold, else the likelier of neutral/positive), ``misleading`` (probability against its
+cross-validation); for relevant items ``sentiment`` (negative when P(relevant) x P(negative | relevant)
+reaches the ``negative_joint`` threshold, else the likelier of neutral/positive), ``misleading`` (probability against its
 threshold) and ``category`` (most probable). Items that are not relevant are always neutral, not
 misleading and ``not_relevant`` (LABELS.md). ``decide`` is the one place these rules live: the
 cross-validated report uses it too.
@@ -78,11 +78,17 @@ def decide(probs: Probabilities, i: int, thresholds: Mapping[str, float]) -> Dec
         return Decision(False, "neutral", False, "not_relevant", margins[0])
     p_sent = probs.sentiment[i]
     p_neg = float(p_sent[0])
-    if p_neg >= thresholds["negative"]:
+    # Relevance-gated negative score: P(relevant) x P(negative | relevant) against its own threshold
+    # (artifacts without "negative_joint" use P(negative | relevant) against "negative").
+    if "negative_joint" in thresholds:
+        score, t_neg = p_rel * p_neg, thresholds["negative_joint"]
+    else:
+        score, t_neg = p_neg, thresholds["negative"]
+    if score >= t_neg:
         sentiment = "negative"
     else:
         sentiment = "positive" if p_sent[2] > p_sent[1] else "neutral"
-    margins.append(abs(_logit(p_neg) - _logit(thresholds["negative"])))
+    margins.append(abs(_logit(score) - _logit(t_neg)))
     p_mis = float(probs.misleading[i])
     margins.append(abs(_logit(p_mis) - _logit(thresholds["misleading"])))
     category = probs.categories[int(np.argmax(probs.category[i]))]

@@ -6,8 +6,10 @@
 3. relevance is learnt on all examples; sentiment, misleading and category on relevant ones only;
    each is a linear SVM whose scores are calibrated to probabilities (sigmoid) on grouped folds;
 4. the decision thresholds come from grouped, cross-validated predictions (``choose_thresholds``):
-   relevance and negative sentiment at the best F1; misleading at the best F1 among thresholds that
-   keep recall >= ``MISLEADING_MIN_RECALL``.
+   relevance at the best F1; negative sentiment on the relevance-gated score P(relevant) x
+   P(negative | relevant) at the best end-to-end F1 over all items (``negative_joint``; ``negative``,
+   the best F1 of P(negative | relevant) on relevant items, only serves the given-relevance figure);
+   misleading at the best F1 among thresholds that keep recall >= ``MISLEADING_MIN_RECALL``.
 
 ``retrain`` adds officers' reviews, saves the artifact under ``<data_dir>/models/`` and records a
 ``ModelRun``; the web page's retrain button and ``bhxh-monitor train`` both call it.
@@ -48,7 +50,7 @@ class TrainConfig:
     calibration_folds: int = 3
     max_features: int = 40000
     C: dict[str, float] = field(default_factory=lambda: {
-        "relevance": 0.5, "sentiment": 0.5, "misleading": 0.5, "category": 0.5})
+        "relevance": 0.5, "sentiment": 0.25, "misleading": 0.5, "category": 0.5})
     class_weight: dict[str, Any] = field(default_factory=lambda: {
         "relevance": None, "sentiment": "balanced", "misleading": "balanced", "category": "balanced"})
 
@@ -121,13 +123,23 @@ def _best_f1(truth: np.ndarray, scores: np.ndarray, min_recall: float = 0.0) -> 
 def choose_thresholds(examples: Sequence[Example], probs: Probabilities) -> dict[str, float]:
     """Decision thresholds from held-out probabilities (see the module docstring)."""
     rel = np.array([e.relevant for e in examples])
-    neg = np.array([e.sentiment == "negative" for e in examples])[rel]
+    neg_all = np.array([e.sentiment == "negative" for e in examples]) & rel
+    neg = neg_all[rel]
     mis = np.array([e.misleading for e in examples])[rel]
+    t_rel = _best_f1(rel, probs.relevance)
+    # End to end: an item is called negative only when predicted relevant and its gated score
+    # P(relevant) x P(negative | relevant) reaches the threshold; best F1 over all items.
+    gated = np.where(probs.relevance >= t_rel, probs.relevance * probs.sentiment[:, 0], 0.0)
     return {
-        "relevance": _best_f1(rel, probs.relevance),
+        "relevance": t_rel,
         "negative": _best_f1(neg, probs.sentiment[rel, 0]),
+        "negative_joint": _best_f1(neg_all, gated),
         "misleading": _best_f1(mis, probs.misleading[rel], MISLEADING_MIN_RECALL),
     }
+
+
+def _ungated(thresholds: dict[str, float]) -> dict[str, float]:
+    return {k: v for k, v in thresholds.items() if k != "negative_joint"}
 
 
 def _subset(probs: Probabilities, idx: np.ndarray) -> Probabilities:
@@ -193,10 +205,10 @@ def cross_validate(examples: Sequence[Example], config: TrainConfig,
         report[variant] = metrics.report_block(truth, predicted)
         # Sentiment alone: truly relevant items, as if relevance were always right.
         rel_items = [(k, i) for k, i in enumerate(idx) if examples[i].relevant]
-        forced = {"relevance": -1.0}
+        forced = {"relevance": -1.0}  # and P(negative | relevant) against "negative", ungated
         report[variant]["sentiment_given_relevant"] = metrics.output_metrics(
             [truth["sentiment"][k] for k, _ in rel_items],
-            [decide(probs, i, per_fold[fold_of[i]] | forced).sentiment for _, i in rel_items],
+            [decide(probs, i, _ungated(per_fold[fold_of[i]]) | forced).sentiment for _, i in rel_items],
             SENTIMENTS)
         report["headline"][variant] = metrics.headline(report[variant])
         report["headline"][variant]["negative_f1_given_relevant"] = \
