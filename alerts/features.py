@@ -83,3 +83,32 @@ def containment(claim: str, text: str) -> float:
     weight = lambda t: 2.0 if "_" in t else 1.0  # noqa: E731
     total = sum(weight(t) for t in claim_terms)
     return sum(weight(t) for t in claim_terms if t in text_terms) / total
+
+
+# Names that recur across unrelated stories (places, national bodies): no story signal.
+NAME_STOP = frozenset("""
+viet_nam ha_noi tp_hcm thanh_pho ho_chi chi_minh sai_gon da_nang can_tho hai_phong nha_nuoc
+chinh_phu quoc_hoi thu_tuong bo_tai tai_chinh bo_lao lao_dong thuong_binh bo_noi noi_vu
+""".split())
+_SEGMENT = re.compile(r"[\n.!?:;\"“”‘’'()\[\]|–—-]+")
+
+
+def names(text: str | None) -> set[str]:
+    """Folded name bigrams: runs of two or more capitalised syllables that do not open a sentence
+    ("Công ty may *Hòa Phong*", "*Cam Ranh*"), minus acronyms, stopwords and ``NAME_STOP``. Two
+    items sharing one are very likely about the same company, person or place, which plain term
+    overlap cannot tell apart from another story of the same kind."""
+    found: set[str] = set()
+    for segment in _SEGMENT.split(text or ""):
+        words = [w.strip(",") for w in segment.split()]
+        run: list[str] = []
+        for position, word in enumerate(words + [""]):
+            capitalised = position > 0 and word[:1].isupper() and not word.isupper() and word.isalpha()
+            if capitalised:
+                run.append(fold(word))
+                continue
+            for a, b in zip(run, run[1:]):
+                if not (a in STOPWORDS and b in STOPWORDS) and f"{a}_{b}" not in NAME_STOP:
+                    found.add(f"{a}_{b}")
+            run = []
+    return found

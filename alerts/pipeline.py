@@ -20,14 +20,14 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from alerts import playbooks as playbook_mod
 from alerts import tickets as tk
 from alerts.bursts import Signal
 from alerts.detect import Finding, StoryState, TopItem, detect
-from alerts.features import cosine, vector
+from alerts.features import cosine, names, vector
 from alerts.rumours import RumourView, active_rumours, correction_steps, match_rumour
 from alerts.severity import fmt
 from alerts.stories import OpenStory, StoryItem, add_to_centroid, choose_story, outlet_of, summarise
@@ -35,6 +35,7 @@ from monitor.config import FeedsConfig
 from monitor.models import Classification, Item, Source, Story, Ticket
 from monitor.timeutil import format_local
 
+MAX_STORY_NAMES = 40
 log = logging.getLogger(__name__)
 
 
@@ -158,14 +159,22 @@ def assign_stories(session: Session, items: list[Item], rows: dict[int, Classifi
     detection = run.config.detection
     open_rows = {s.id: s for s in session.scalars(
         select(Story).where(Story.last_seen_at >= run.now - detection.story_window, Story.centroid.is_not(None)))}
-    candidates = [OpenStory(s.id, s.centroid or {}, s.relevant_count or 1, s.last_seen_at, s.title) for s in open_rows.values()]
+    candidates = {s.id: OpenStory(s.id, s.centroid or {}, s.relevant_count or 1, s.last_seen_at, s.title,
+                                  frozenset(s.names or ())) for s in open_rows.values()}
+    by_rumour = _open_stories_by_rumour(session, list(open_rows))
     touched: set[int] = set()
     for item in relevant:
-        vec = vector(f"{item.title}\n{item.summary}")
+        text = f"{item.title}\n{item.summary}"
+        vec, item_names = vector(text), names(text)
+        rumour_id = rows[item.id].rumour_id
         story = session.get(Story, item.story_id) if item.story_id else None
         if story is None or not story.centroid:  # no story, or a fresh near-duplicate group from the store
-            chosen = choose_story(vec, candidates, detection.story_similarity, f"{item.title}\n{item.summary}")
-            target = open_rows.get(chosen.id) if chosen else None
+            # Items repeating, reporting or denying one known rumour are one story.
+            chosen_id = by_rumour.get(rumour_id) if rumour_id else None
+            if chosen_id is None:
+                chosen = choose_story(vec, list(candidates.values()), detection.story_similarity, text, item_names)
+                chosen_id = chosen.id if chosen else None
+            target = open_rows.get(chosen_id) if chosen_id else None
             if story is not None and target is not None and target.id != story.id:
                 # The store grouped copies of an item that belongs to an existing story: move the group.
                 session.execute(update(Item).where(Item.story_id == story.id).values(story_id=target.id))
@@ -176,18 +185,31 @@ def assign_stories(session: Session, items: list[Item], rows: dict[int, Classifi
             session.add(story)
             session.flush()
             open_rows[story.id] = story
-            candidates.append(OpenStory(story.id, {}, 0, item.published_at, item.title))
             run.summary.stories_created += 1
         item.story_id = story.id
         story.centroid = add_to_centroid(story.centroid, story.relevant_count or 0, vec)
+        story.names = sorted(set(story.names or ()) | item_names)[:MAX_STORY_NAMES]
         story.relevant_count = (story.relevant_count or 0) + 1
         story.last_seen_at = max(story.last_seen_at, item.published_at)
-        for c in candidates:
-            if c.id == story.id:
-                c.centroid, c.size = story.centroid, story.relevant_count
+        candidates[story.id] = OpenStory(story.id, story.centroid, story.relevant_count, story.last_seen_at,
+                                         story.title, frozenset(story.names))
+        if rumour_id:
+            by_rumour.setdefault(rumour_id, story.id)
         touched.add(story.id)
     session.flush()
     return touched
+
+
+def _open_stories_by_rumour(session: Session, story_ids: list[int]) -> dict[int, int]:
+    """Known rumour id → the earliest open story with an item that matched it."""
+    if not story_ids:
+        return {}
+    pairs = session.execute(
+        select(Classification.rumour_id, func.min(Item.story_id))
+        .join(Item, Item.id == Classification.item_id)
+        .where(Item.story_id.in_(story_ids), Classification.rumour_id.is_not(None))
+        .group_by(Classification.rumour_id)).all()
+    return {rumour_id: story_id for rumour_id, story_id in pairs}
 
 
 def _story_rows(session: Session, story_ids: set[int], version: str):

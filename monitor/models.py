@@ -204,6 +204,8 @@ class Story(Base):
     title: Mapped[str] = mapped_column(Text, default="")
     category: Mapped[str | None] = mapped_column(String(40))
     keyphrases: Mapped[list[Any]] = mapped_column(default=list)
+    # Distinctive proper names seen in its items (folded bigrams, ``alerts.features.names``).
+    names: Mapped[list[Any]] = mapped_column(default=list)
     first_seen_at: Mapped[datetime]
     last_seen_at: Mapped[datetime]
     item_count: Mapped[int] = mapped_column(Integer, default=0)

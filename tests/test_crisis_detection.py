@@ -132,3 +132,16 @@ def test_copies_grouped_by_the_store_join_the_existing_story(any_sessions):
     tickets = replay(records, any_sessions, CONFIG, Classifier(), Settings())
     assert len(tickets) == 1
     assert set(tickets[0]["item_ids"]) == {"syn-1", "syn-2", "syn-3"}
+
+
+def test_items_matching_one_known_rumour_are_one_story_and_one_ticket(any_sessions):
+    # Worded far apart (a forum post without dấu, a report, the official denial): only the registry
+    # match says they are one story.
+    titles = ["nghe noi bhxh mot lan sap bi bai bo, ai dang dong rut het di ko mat trang",
+              "Lan truyền tin BHXH một lần bị bãi bỏ khiến nhiều công nhân hoang mang",
+              "Cơ quan BHXH bác bỏ tin đồn bãi bỏ BHXH một lần, quy định vẫn giữ nguyên"]
+    t = START + timedelta(days=2, hours=3)
+    result = _run(any_sessions, calm(days=4) + burst(titles, t, 30_000, every=timedelta(hours=2)))
+    assert len(result) == 1
+    assert result[0]["category"] == "misinformation"
+    assert {"syn-30000", "syn-30001", "syn-30002"} <= set(result[0]["item_ids"])

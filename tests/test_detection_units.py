@@ -229,3 +229,29 @@ def test_category_burst_alone_fires_for_the_lead_story():
     assert findings[1].rule == "category_burst"
     assert findings[2].rule is None
     assert "cả nhóm chủ đề" in findings[1].reason
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("Công ty may Hòa Phong nợ BHXH, công nhân ở Cam Ranh bức xúc", {"hoa_phong", "cam_ranh"}),
+    ("Cty may Hoa Phong tru tien bhxh cua cong nhan", {"hoa_phong"}),  # typed without dấu
+    ("Bảo hiểm xã hội Việt Nam thông báo lịch chi trả tại Hà Nội", set()),  # agency and places recur
+    ("BHXH TP.HCM nhắc VssID", set()),  # acronyms are not names
+    ("Minh Khang nợ BHXH", set()),  # one capitalised syllable after a sentence's first word
+])
+def test_names_are_distinctive_capitalised_runs(text, expected):
+    from alerts.features import names
+
+    assert names(text) == expected
+
+
+def test_a_shared_name_tells_two_stories_of_the_same_kind_apart():
+    from alerts.features import names
+
+    minh_khang = "Công nhân công ty giày Minh Khang bức xúc vì công ty nợ đóng BHXH nhiều tháng"
+    hoa_phong = "Công nhân công ty may Hòa Phong bức xúc vì công ty nợ đóng BHXH nhiều tháng"
+    paraphrase = "Thanh tra vào cuộc vụ Minh Khang chậm đóng bảo hiểm xã hội cho người lao động"
+    stories = [OpenStory(1, vector(hoa_phong), 1, NOW, hoa_phong, frozenset(names(hoa_phong))),
+               OpenStory(2, vector(minh_khang), 1, NOW, minh_khang, frozenset(names(minh_khang)))]
+    # Without names the paraphrase does not reach the threshold; the shared name decides.
+    assert choose_story(vector(paraphrase), stories, 0.35) is None
+    assert choose_story(vector(paraphrase), stories, 0.35, paraphrase, names(paraphrase)).id == 2

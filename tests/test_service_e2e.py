@@ -232,7 +232,7 @@ def test_service_end_to_end_survives_sigkill(any_db_url, tmp_path):
                 tickets = session.scalars(select(Ticket)).all()
                 assert len(tickets) == 1 and len({t.group_key for t in tickets}) == 1
                 burst_guids = {g for o in fast for g, t, *_ in o.items if "Minh Khang" in t}
-                assert len({i.guid for i in tickets[0].story.items} & burst_guids) >= 3
+                assert {i.guid for i in tickets[0].story.items} >= burst_guids
                 sent_rows = session.scalar(select(func.count()).select_from(Notification).where(Notification.sent_at.is_not(None)))
             ids = Counter(m.message()["Message-ID"] for m in smtp.received)
             assert all(n == 1 for n in ids.values()), ids

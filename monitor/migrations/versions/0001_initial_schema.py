@@ -89,6 +89,7 @@ def upgrade() -> None:
     sa.Column('title', sa.Text(), nullable=False),
     sa.Column('category', sa.String(length=40), nullable=True),
     sa.Column('keyphrases', sa.JSON(), nullable=False),
+    sa.Column('names', sa.JSON(), nullable=False),
     sa.Column('first_seen_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('last_seen_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('item_count', sa.Integer(), nullable=False),
