@@ -9,10 +9,10 @@ from __future__ import annotations
 import functools
 from pathlib import Path
 
-import yaml
 
 from monitor.config import CATEGORIES
 from monitor.errors import ConfigError
+from monitor.yamlfile import read_yaml
 
 DEFAULT_PATH = Path(__file__).resolve().parent / "playbooks.yaml"
 PHASES = ("prevent", "handle", "recover")
@@ -31,14 +31,7 @@ Playbooks = dict[str, dict[str, list[str]]]
 def load_playbooks(path: str | Path | None = None) -> Playbooks:
     """Read and check a playbook file; errors name the file and the bad key."""
     path = Path(path) if path else DEFAULT_PATH
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except OSError as exc:
-        raise ConfigError(f"playbooks: cannot read {path}: {exc.strerror or exc}") from exc
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"{path}:{mark.line + 1}" if mark else str(path)
-        raise ConfigError(f"playbooks: {where}: invalid YAML: {getattr(exc, 'problem', exc)}") from exc
+    data = read_yaml(path, "playbooks")[0] or {}
     if not isinstance(data, dict):
         raise ConfigError(f"playbooks: {path}: the top level must map categories to phases")
     playbooks: Playbooks = {}

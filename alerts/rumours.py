@@ -18,13 +18,13 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-import yaml
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from alerts.features import containment
 from monitor.config import CATEGORIES
 from monitor.errors import ConfigError
+from monitor.yamlfile import read_yaml
 from monitor.models import Rumour
 
 log = logging.getLogger(__name__)
@@ -61,14 +61,7 @@ class RumourMatch:
 def load_rumours(path: str | Path | None = None) -> list[RumourView]:
     """Read and check the registry; errors name the file, the entry and the field."""
     path = Path(path) if path else DEFAULT_PATH
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or []
-    except OSError as exc:
-        raise ConfigError(f"rumours: cannot read {path}: {exc.strerror or exc}") from exc
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"{path}:{mark.line + 1}" if mark else str(path)
-        raise ConfigError(f"rumours: {where}: invalid YAML: {getattr(exc, 'problem', exc)}") from exc
+    data = read_yaml(path, "rumours")[0] or []
     if not isinstance(data, list):
         raise ConfigError(f"rumours: {path}: the top level must be a list of rumours")
     views, seen = [], set()

@@ -17,6 +17,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from monitor.errors import ConfigError
+from monitor.yamlfile import read_yaml
 from monitor.timeutil import parse_duration
 
 SourceKind = Literal["rss", "google_news", "youtube", "bridge", "file"]
@@ -266,20 +267,8 @@ class FeedsConfig(_Strict):
 def load_feeds(path: str | os.PathLike[str], *, allow_private_env: bool | None = None) -> FeedsConfig:
     """Read and validate feeds.yaml. Raises ConfigError naming the file, line and field."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(f"config: cannot read {path}: {exc.strerror or exc}") from exc
-    except UnicodeDecodeError as exc:
-        raise ConfigError(f"config: {path}: not UTF-8 text (byte {exc.start})") from exc
-    try:
-        data = yaml.safe_load(text)
-        root = yaml.compose(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"{path}:{mark.line + 1}" if mark else str(path)
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise ConfigError(f"config: {where}: invalid YAML: {problem}") from exc
+    data, text = read_yaml(path, "config")
+    root = yaml.compose(text)
     if data is None:
         data = {}
     if not isinstance(data, dict):
