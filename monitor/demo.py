@@ -15,10 +15,12 @@ from xml.sax.saxutils import escape
 
 import click
 import yaml
+from sqlalchemy import select
 
 from monitor.cli_common import feeds_option, load_feeds_option, open_database
 from monitor.config import FeedsConfig, SourceConfig
 from monitor.logs import setup_logging
+from monitor.models import User
 from monitor.settings import load_settings
 from monitor.timeutil import LOCAL_TZ, utcnow
 
@@ -81,13 +83,10 @@ def demo_command(feeds, data_dir: Path, host, port, no_serve) -> None:
     now = utcnow()
     config = demo_config(load_feeds_option(feeds), write_demo_feeds(data_dir / "feeds", now))
     ctx = open_database(None, settings=settings)
-    service.prepare(ctx, config)
-    with ctx.sessions.begin() as session:
-        from sqlalchemy import select
-
-        from monitor.models import User
+    with ctx.sessions.begin() as session:  # before prepare(), which would otherwise create 'admin'
         if not session.scalar(select(User).where(User.username == DEMO_USER)):
             create_user(session, DEMO_USER, DEMO_PASSWORD, role="admin", display_name="Cán bộ demo", actor="demo")
+    service.prepare(ctx, config)
     summary = collect_once(ctx.sessions, config, now=now)
     result = process_new_items(ctx.sessions, config, ClassifierHolder(settings).get(), settings, now=now)
     with ctx.sessions() as session:
