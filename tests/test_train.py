@@ -121,3 +121,16 @@ def test_retrain_saves_artifact_marks_reviews_and_records_run(sessions, tmp_path
     with sessions() as session:
         assert session.query(Review).one().trained_in == run.version
         assert session.query(ModelRun).one().report["headline"]["accented"]
+
+
+def test_negative_is_gated_by_relevance_and_thresholds_come_from_held_out_predictions(seed_payload):
+    from classifiers.model import Probabilities, decide
+
+    assert {"relevance", "negative", "negative_joint", "misleading"} <= set(seed_payload["thresholds"])
+    probs = Probabilities(np.array([0.9, 0.5]), np.array([[0.6, 0.3, 0.1], [0.6, 0.3, 0.1]]),
+                          np.array([0.1, 0.1]), np.array([[1.0], [1.0]]), ["other_bhxh"])
+    gated = {"relevance": 0.3, "negative": 0.5, "negative_joint": 0.4, "misleading": 0.5}
+    assert decide(probs, 0, gated).sentiment == "negative"  # 0.9 x 0.6 = 0.54
+    assert decide(probs, 1, gated).sentiment == "neutral"  # 0.5 x 0.6 = 0.30: relevant, not negative
+    old = {k: v for k, v in gated.items() if k != "negative_joint"}  # artifacts without the key
+    assert decide(probs, 1, old).sentiment == "negative"
