@@ -6,7 +6,8 @@ its queued email commit together, the transactional outbox):
 1. ``load_batch``      items with ``classified_at`` NULL, oldest first;
 2. ``classify``        the classifier's predictions stored as ``Classification`` rows (its version);
 3. ``match_rumours``   claim matching against the rumour registry: a match marks the item misleading;
-4. ``assign_stories``  the store's near-duplicate story, else the most similar open story, else new;
+4. ``assign_stories``  the store's near-duplicate story, else the open story of the same known
+                       rumour, else the most similar open story (a shared name counts), else new;
 5. ``refresh``         each touched story's running counts, category and representative title;
 6. ``detect``          burst tests and severity per touched story (pure: ``alerts.detect``);
 7. ``act``             open, update, raise or reopen the story's ticket (``alerts.tickets``) and queue
