@@ -137,10 +137,7 @@ def collect_once(sessions: sessionmaker[Session], config: FeedsConfig, *, now: d
 def select_targets(sessions: sessionmaker[Session], config: FeedsConfig, now: datetime, *,
                    only: list[str] | None, due_only: bool) -> list[Target]:
     with sessions.begin() as session:
-        sources = [s for s in sync_sources(session, config) if s.enabled]
-        if only is not None:
-            wanted = set(only)
-            sources = [s for s in sources if s.name in wanted]
+        sources = [s for s in sync_sources(session, config, only=only) if s.enabled]
         if due_only:
             sources = [s for s in sources if s.next_check_at is None or s.next_check_at <= now]
         return [Target(s.id, s.name, s.url, s.etag, s.last_modified, timedelta(seconds=s.poll_interval_s))

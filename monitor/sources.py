@@ -11,11 +11,19 @@ from monitor.health import poll_interval
 from monitor.models import Source
 
 
-def sync_sources(session: Session, config: FeedsConfig) -> list[Source]:
-    """Upsert feeds.yaml's sources by name and disable the ones no longer listed; returns the listed ones."""
-    existing = {s.name: s for s in session.scalars(select(Source))}
+def sync_sources(session: Session, config: FeedsConfig, *, only: list[str] | None = None) -> list[Source]:
+    """Upsert feeds.yaml's sources by name and disable the ones no longer listed; returns the listed
+    ones. With ``only``, just those sources are upserted (a scheduled poll of one source does not
+    reload and re-check every other source)."""
+    if only is not None:
+        wanted = set(only)
+        listed_configs = [cfg for cfg in config.sources if cfg.name in wanted]
+        query = select(Source).where(Source.name.in_(wanted))
+    else:
+        listed_configs, query = config.sources, select(Source)
+    existing = {s.name: s for s in session.scalars(query)}
     listed = []
-    for cfg in config.sources:
+    for cfg in listed_configs:
         source = existing.get(cfg.name)
         if source is None:
             source = Source(name=cfg.name, consecutive_failures=0)
@@ -24,7 +32,7 @@ def sync_sources(session: Session, config: FeedsConfig) -> list[Source]:
         listed.append(source)
     names = {cfg.name for cfg in config.sources}
     for name, source in existing.items():
-        if name not in names and source.enabled:
+        if only is None and name not in names and source.enabled:
             source.enabled = False
     session.flush()
     return listed
