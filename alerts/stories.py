@@ -18,12 +18,6 @@ from datetime import datetime
 
 from alerts.features import containment, cosine, merge, vector
 
-NEGATIVE_CATEGORIES = frozenset({
-    "payment_delay", "contribution_debt_evasion", "fraud_scam_impersonation", "misinformation",
-    "policy_change_controversy", "service_it_outage", "official_misconduct",
-})
-
-
 def outlet_of(source_name: str) -> str:
     return source_name.split(" - ")[0].strip() or source_name
 

@@ -110,9 +110,6 @@ class Classifier:
     def reasons(self) -> ReasonFinder:
         return ReasonFinder(self.featurizer, self.models, self.payload.get("accents", {}))
 
-    def probabilities_for_matrix(self, X) -> Probabilities:
-        return probabilities(self.models, X)
-
     def probabilities(self, texts: Sequence[str]) -> tuple[Any, Probabilities]:
         X = self.featurizer.transform(texts)
         return X, probabilities(self.models, X)

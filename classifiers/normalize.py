@@ -26,10 +26,6 @@ from classifiers.lexicon import (
 )
 from classifiers.text import fold, nfc
 
-# Placeholder tokens (never shown to reviewers).
-PLACEHOLDERS = frozenset({"urltok", "emailtok", "mentiontok", "hashtagtok", "numtok", "pcttok",
-                          "emoneg", "emopos", "emojitok"})
-
 _MOJIBAKE = re.compile(r"Ã[\u0080-\u00bf]|á[º»]|Æ[°¡]|Ä[\u0080-\u00bf‘’ƒ]")
 _URL = re.compile(r"(?:https?://|www\.)\S+|\b[\w-]+\.(?:vn|com|net|org|gov\.vn)(?:/\S*)?\b")
 _EMAIL = re.compile(r"\b[\w.+-]+@[\w-]+\.[\w.]+\b")

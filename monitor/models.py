@@ -390,13 +390,3 @@ class ModelRun(Base):
     reviews_used: Mapped[int] = mapped_column(Integer, default=0)
     report: Mapped[dict[str, Any]] = mapped_column(default=dict)
     artifact_path: Mapped[str | None] = mapped_column(Text)
-
-
-class KeyValue(Base):
-    """Small service state (e.g. last digest week sent, scheduler bookkeeping)."""
-
-    __tablename__ = "kv"
-
-    key: Mapped[str] = mapped_column(String(200), primary_key=True)
-    value: Mapped[dict[str, Any]] = mapped_column(default=dict)
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -28,12 +28,6 @@ def upgrade() -> None:
     with op.batch_alter_table('audit_log', schema=None) as batch_op:
         batch_op.create_index('ix_audit_log_at', ['at'], unique=False)
 
-    op.create_table('kv',
-    sa.Column('key', sa.String(length=200), nullable=False),
-    sa.Column('value', sa.JSON(), nullable=False),
-    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
-    sa.PrimaryKeyConstraint('key')
-    )
     op.create_table('model_runs',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('version', sa.String(length=100), nullable=False),
@@ -323,7 +317,6 @@ def downgrade() -> None:
     op.drop_table('sources')
     op.drop_table('rumours')
     op.drop_table('model_runs')
-    op.drop_table('kv')
     with op.batch_alter_table('audit_log', schema=None) as batch_op:
         batch_op.drop_index('ix_audit_log_at')
 
