@@ -93,7 +93,7 @@ def demo_command(feeds, data_dir: Path, host, port, no_serve) -> None:
         subject, _text, html, _images = render_digest(build_digest(session, config, week=None, now=now + timedelta(days=7)))
     digest_path = data_dir / "digest.html"
     digest_path.write_text(html, encoding="utf-8")
-    click.echo(f"demo: collected {summary.as_dict().get('new_items', '?')} items; pipeline: {result}")
+    click.echo(f"demo: collected {summary.new_items} items; pipeline: {result}")
     click.echo(f"demo: this week's digest ({subject}) written to {digest_path}")
     url = f"http://{host or settings.web_host}:{port or settings.web_port}/"
     click.echo(f"demo: open {url} and log in as '{DEMO_USER}' with password '{DEMO_PASSWORD}'")
