@@ -1,13 +1,13 @@
 """The trained classifier: probabilities → decisions → ``Prediction`` records with reasons.
 
 Four outputs per item. ``relevant`` (calibrated probability against a threshold chosen on grouped
-cross-validation); for relevant items ``sentiment`` (probabilities from the TF-IDF model, or, for
-relevant items written with diacritics, from the model that also reads a sentence embedding
-(``classifiers.embeddings``; artifacts key ``sentiment_dense``); negative when P(relevant) x P(negative | relevant)
-reaches the ``negative_joint`` threshold, else the likelier of neutral/positive), ``misleading`` (probability against its
-threshold) and ``category`` (most probable). Items that are not relevant are always neutral, not
-misleading and ``not_relevant`` (LABELS.md). ``decide`` is the one place these rules live: the
-cross-validated report uses it too.
+cross-validation); for relevant items ``sentiment`` (probabilities from the TF-IDF model or, for
+relevant items written with diacritics, from the model that also reads a sentence embedding:
+``classifiers.embeddings``, artifact key ``sentiment_dense``; negative when P(relevant) x
+P(negative | relevant) reaches the ``negative_joint`` threshold, else the likelier of
+neutral/positive), ``misleading`` (probability against its threshold) and ``category`` (most
+probable). Items that are not relevant are always neutral, not misleading and ``not_relevant``
+(LABELS.md). ``decide`` is the one place these rules live: the cross-validated report uses it too.
 """
 
 from __future__ import annotations

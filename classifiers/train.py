@@ -262,7 +262,9 @@ def accent_map(parts: dict[str, Any]) -> dict[str, str]:
 
 
 def data_fingerprint(examples: Sequence[Example], config: TrainConfig) -> str:
-    digest = hashlib.sha256(json.dumps(asdict(config), sort_keys=True).encode())
+    """What the version's hash covers: the recipe (config, embedding model) and every example."""
+    recipe = asdict(config) | ({"embeddings": embeddings.MODEL} if config.dense else {})
+    digest = hashlib.sha256(json.dumps(recipe, sort_keys=True).encode())
     for e in examples:
         digest.update(json.dumps([e.id, e.text, e.relevant, e.sentiment, e.misleading, e.category],
                                  ensure_ascii=False).encode())
