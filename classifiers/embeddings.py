@@ -7,8 +7,8 @@ syllable, which the TF-IDF n-grams cannot do.
 
 It costs about 50 times more than the rest of classification (about 11 texts/s on 2 cores for a title
 and lead), so the classifier only embeds items it has already found relevant and that carry
-diacritics (``classifiers.model.dense_rows``): a few in a thousand of a real news stream. Text typed without diacritics
-embeds poorly and keeps the TF-IDF model.
+diacritics (``classifiers.model.dense_rows``): a few in a thousand of a real news stream. Text typed
+without diacritics embeds poorly and keeps the TF-IDF model.
 
 Results are cached per process by text (training embeds each text once across folds). The engine is
 deterministic: the same text gives the same vector in any batch.
