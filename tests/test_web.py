@@ -74,6 +74,24 @@ def test_security_headers_on_pages_and_static_files(web):
         assert headers["referrer-policy"]
 
 
+def test_unhandled_error_answers_500_in_vietnamese_with_security_headers(web):
+    def boom():
+        raise RuntimeError("boom from a page")
+
+    web.app.add_api_route("/boom", boom)
+    client = TestClient(web.app, base_url="http://127.0.0.1", raise_server_exceptions=False)
+    login(client)
+    response = client.get("/boom")
+    assert response.status_code == 500
+    assert "Lỗi máy chủ" in response.text and "boom from a page" not in response.text
+    assert "frame-ancestors 'none'" in response.headers["content-security-policy"]
+    assert response.headers["x-content-type-options"] == "nosniff"
+    assert response.headers["cache-control"] == "no-store"
+    login(web)
+    with pytest.raises(RuntimeError, match="boom from a page"):  # still reaches the server's log
+        web.get("/boom")
+
+
 def test_login_sets_a_hardened_session_cookie_and_rejects_bad_passwords(web):
     token = csrf_of(web.get("/login").text)
     bad = web.post("/login", data={"username": REVIEWER[0], "password": "sai-mat-khau", "csrf_token": token})

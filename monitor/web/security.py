@@ -56,8 +56,15 @@ def safe_next(target: str | None) -> str:
     return target
 
 
+SERVER_ERROR = "Lỗi máy chủ: yêu cầu chưa được xử lý. Vui lòng thử lại sau hoặc báo quản trị viên.\n"
+
+
 class SecurityHeadersMiddleware:
-    """Adds CSP, nosniff, referrer and framing headers to every HTTP response (pure ASGI)."""
+    """Adds CSP, nosniff, referrer and framing headers to every HTTP response (pure ASGI).
+
+    An unhandled exception would otherwise reach Starlette's outermost error middleware, whose 500
+    page is sent past this one without the headers; so this middleware answers such a request itself
+    (plain text, Vietnamese, headers on) and re-raises, and the server still logs the traceback."""
 
     def __init__(self, app):
         self.app = app
@@ -66,9 +73,12 @@ class SecurityHeadersMiddleware:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
         is_static = scope["path"].startswith("/static/")
+        started = False
 
         async def send_with_headers(message):
+            nonlocal started
             if message["type"] == "http.response.start":
+                started = True
                 headers = [h for h in message.get("headers", []) if h[0].lower() not in dict(HEADERS)]
                 headers += HEADERS
                 if not is_static and not any(h[0].lower() == b"cache-control" for h in headers):
@@ -76,7 +86,16 @@ class SecurityHeadersMiddleware:
                 message = {**message, "headers": headers}
             await send(message)
 
-        await self.app(scope, receive, send_with_headers)
+        try:
+            await self.app(scope, receive, send_with_headers)
+        except Exception:
+            if not started:
+                body = SERVER_ERROR.encode()
+                await send_with_headers({"type": "http.response.start", "status": 500, "headers": [
+                    (b"content-type", b"text/plain; charset=utf-8"),
+                    (b"content-length", str(len(body)).encode())]})
+                await send({"type": "http.response.body", "body": body})
+            raise
 
 
 class LoginRequiredMiddleware:
