@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Developer entry point. `./dev.sh run` sets up .venv and starts the service; `./dev.sh test` sets up
 # .venv and the test services (PostgreSQL, Chromium from Debian packages when run as root) and runs
-# every test. Other verbs: setup, bench, train.
+# every test. Both install the 'pdf' extra (WeasyPrint) and Debian's Pango, for `report --pdf`.
+# Other verbs: setup, bench, train.
 set -euo pipefail
 cd "$(dirname "$0")"
 VENV=${VENV:-.venv}
@@ -25,10 +26,11 @@ setup() {
   if [ ! -x "$VENV/bin/python" ]; then
     "$PY" -m venv "$VENV" 2>/dev/null || { apt_install python3-venv && rm -rf "$VENV" && "$PY" -m venv "$VENV"; }
   fi
-  local stamp="$VENV/.installed-$(cat pyproject.toml | cksum | cut -d' ' -f1)"
+  local extras="test,pdf"
+  local stamp="$VENV/.installed-$( (cat pyproject.toml; echo "$extras") | cksum | cut -d' ' -f1)"
   if [ ! -f "$stamp" ]; then
     "$VENV/bin/python" -m pip install -q --upgrade pip
-    "$VENV/bin/python" -m pip install -q -e ".[test]"
+    "$VENV/bin/python" -m pip install -q -e ".[$extras]"
     rm -f "$VENV"/.installed-*; touch "$stamp"
   fi
 }
@@ -38,11 +40,12 @@ case "${1:-}" in
   run)
     setup
     shift
+    apt_install libpango-1.0-0 libpangoft2-1.0-0 || echo "dev.sh: could not install Pango; 'report --pdf' will not work" >&2
     exec "$VENV/bin/bhxh-monitor" serve "$@" ;;
   test)
     setup
     shift
-    apt_install postgresql chromium fonts-dejavu-core || echo "dev.sh: could not install PostgreSQL/Chromium; those tests will be skipped" >&2
+    apt_install postgresql chromium fonts-dejavu-core libpango-1.0-0 libpangoft2-1.0-0 || echo "dev.sh: could not install PostgreSQL/Chromium; those tests will be skipped" >&2
     exec scripts/with-test-services.sh "$VENV/bin/python" -m pytest "$@" ;;
   bench)
     setup
