@@ -45,7 +45,7 @@ case "${1:-}" in
   test)
     setup
     shift
-    apt_install postgresql chromium fonts-dejavu-core libpango-1.0-0 libpangoft2-1.0-0 || echo "dev.sh: could not install PostgreSQL/Chromium; those tests will be skipped" >&2
+    apt_install postgresql chromium fonts-dejavu-core libpango-1.0-0 libpangoft2-1.0-0 || echo "dev.sh: could not install PostgreSQL/Chromium/Pango; those tests will be skipped" >&2
     exec scripts/with-test-services.sh "$VENV/bin/python" -m pytest "$@" ;;
   bench)
     setup
