@@ -1,5 +1,6 @@
-"""The dense view (sentiment, misleading and category models that also read a sentence embedding): sentence embeddings are deterministic and cached, only relevant items
-written with diacritics are embedded, and a model still classifies when the engine is missing."""
+"""The dense view (sentiment, misleading and category models that also read a sentence embedding):
+sentence embeddings are deterministic and cached, only relevant items written with diacritics are
+embedded, and a model still classifies when the engine is missing."""
 
 from __future__ import annotations
 
