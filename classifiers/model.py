@@ -62,6 +62,8 @@ class Probabilities:
     misleading: np.ndarray  # (n,), given relevant
     category: np.ndarray  # (n, k) in ``categories`` order, given relevant
     categories: list[str]
+    # Rows whose sentiment, misleading and category come from the dense models (``apply_dense``).
+    dense: np.ndarray | None = None
 
 
 @dataclass(frozen=True)
@@ -122,7 +124,7 @@ class Classifier:
 
     @cached_property
     def reasons(self) -> ReasonFinder:
-        return ReasonFinder(self.featurizer, self.models, self.payload.get("accents", {}))
+        return ReasonFinder(self.featurizer, self.models, self.payload.get("accents", {}), self.dense_models)
 
     def probabilities(self, texts: Sequence[str]) -> tuple[Any, Probabilities]:
         X = self.featurizer.transform(texts)
@@ -168,6 +170,7 @@ def probabilities(models: Mapping[str, Any], X) -> Probabilities:
         misleading=models["misleading"].predict_proba(X)[:, 1],
         category=category.predict_proba(X),
         categories=[str(c) for c in category.classes_],
+        dense=np.zeros(X.shape[0], dtype=bool),
     )
 
 
@@ -193,6 +196,9 @@ def apply_dense(models: Mapping[str, Any], weight: float, probs: Probabilities, 
     if len(rows) == 0 or not models:
         return
     Xd = dense_features(X[rows], [texts[i] for i in rows], weight)
+    if probs.dense is None:
+        probs.dense = np.zeros(len(probs.relevance), dtype=bool)
+    probs.dense[rows] = True
     if "sentiment" in models:
         model = models["sentiment"]
         p = model.predict_proba(Xd)

@@ -1,11 +1,14 @@
 """Reasons shown to reviewers: the Vietnamese terms of one item that pushed each decision most.
 
-A term's push is its TF-IDF weight in the item times the linear model's coefficient for the decided
-class. For relevant items (the few a reviewer reads) the pushes of syllable n-grams, raw and
-accent-folded, are summed over the item's own words as underthesea's ``word_tokenize`` segments them,
-so reasons are whole words spelt as in the item ("bảo hiểm xã hội", "chốt sổ"; a multi-syllable
-word typed without diacritics gets them back from the training vocabulary); other items show the
-item's own n-grams. Placeholders are shown as Vietnamese labels.
+A term's push is its TF-IDF weight in the item times the coefficient, for the decided class, of the
+linear model that made the decision: the TF-IDF model, or for items the dense models decided
+(``Probabilities.dense``) the dense model's own coefficients on the same TF-IDF columns (the
+sentence-embedding half of a dense decision has no terms to show). For relevant items (the few a
+reviewer reads) the pushes of syllable n-grams, raw and accent-folded, are summed over the item's own
+words as underthesea's ``word_tokenize`` segments them, so reasons are whole words spelt as in the
+item ("bảo hiểm xã hội", "chốt sổ"; a multi-syllable word typed without diacritics gets them back from
+the training vocabulary); other items show the item's own n-grams. Placeholders are shown as
+Vietnamese labels.
 Order: misleading, negative sentiment, category, relevance; a syllable already inside a longer chosen
 term is not repeated.
 """
@@ -52,13 +55,19 @@ def _display(block: str, term: str, accents: Mapping[str, str]) -> str | None:
 
 
 class ReasonFinder:
-    def __init__(self, featurizer: Featurizer, models: Mapping[str, Any], accents: Mapping[str, str]):
+    def __init__(self, featurizer: Featurizer, models: Mapping[str, Any], accents: Mapping[str, str],
+                 dense_models: Mapping[str, Any] | None = None):
         names = featurizer.feature_names()
         self.blocks = [b for b, _ in names]
         self.ngrams = [tuple(t.split()) for _, t in names]
         # Terms shown without segmentation: the item's own spelling (raw block) and teencode extras.
         self.terms = [_display(b, t, accents) if b != "folded" else None for b, t in names]
         self.coef = {name: coefficients(model) for name, model in models.items()}
+        # Dense models read the TF-IDF columns first, then the embedding: keep the term columns.
+        self.dense_coef = {}
+        for name, model in (dense_models or {}).items():
+            classes, coef = coefficients(model)
+            self.dense_coef[name] = (classes, coef[:, :len(names)])
         self.accents = accents
 
     def _spelling(self, word: str) -> str:
@@ -68,8 +77,8 @@ class ReasonFinder:
             return self.accents.get(word, word)
         return word
 
-    def _row(self, name: str, label: Any) -> np.ndarray:
-        classes, coef = self.coef[name]
+    def _row(self, name: str, label: Any, dense: bool = False) -> np.ndarray:
+        classes, coef = self.dense_coef[name] if dense and name in self.dense_coef else self.coef[name]
         if coef.shape[0] == 1:  # binary: the row pushes toward classes[1]
             return coef[0] if label == classes[1] else -coef[0]
         return coef[classes.index(label)]
@@ -110,8 +119,10 @@ class ReasonFinder:
         """Reasons per item; relevant items (given ``texts``) get whole words (underthesea
         segmentation, paid only for the few relevant items), the others n-grams."""
         X = X.tocsr()
+        dense_rows = getattr(probs, "dense", None)
         out = []
         for i, d in enumerate(decisions):
+            dense = bool(dense_rows is not None and dense_rows[i])
             start, end = X.indptr[i], X.indptr[i + 1]
             idx, data = X.indices[start:end], X.data[start:end]
             words = _Words.of(texts[i]) if (d.relevant and texts is not None) else None
@@ -120,10 +131,10 @@ class ReasonFinder:
             lists = []
             if d.relevant:
                 if d.misleading:
-                    lists.append(top(self._row("misleading", True)))
+                    lists.append(top(self._row("misleading", True, dense)))
                 if d.sentiment == "negative":
-                    lists.append(top(self._row("sentiment", "negative")))
-                lists.append(top(self._row("category", d.category)))
+                    lists.append(top(self._row("sentiment", "negative", dense)))
+                lists.append(top(self._row("category", d.category, dense)))
             lists.append(top(self._row("relevance", bool(d.relevant))))
             out.append(_merge(lists))
         return out
