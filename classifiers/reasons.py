@@ -119,10 +119,10 @@ class ReasonFinder:
         """Reasons per item; relevant items (given ``texts``) get whole words (underthesea
         segmentation, paid only for the few relevant items), the others n-grams."""
         X = X.tocsr()
-        dense_rows = getattr(probs, "dense", None)
+        dense_decided = probs.dense
         out = []
         for i, d in enumerate(decisions):
-            dense = bool(dense_rows is not None and dense_rows[i])
+            dense = bool(dense_decided is not None and dense_decided[i])
             start, end = X.indptr[i], X.indptr[i + 1]
             idx, data = X.indices[start:end], X.data[start:end]
             words = _Words.of(texts[i]) if (d.relevant and texts is not None) else None
